@@ -26,7 +26,10 @@ def help_text(*args: str) -> str:
     env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
     result = subprocess.run(
         [sys.executable, "-m", "opwatch", *args, "--help"],
-        capture_output=True, text=True, env=env, check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     )
     return "\n".join(line.rstrip() for line in result.stdout.strip().splitlines())
 

@@ -28,6 +28,7 @@ from opwatch.config import (
     validate_paths,
 )
 from opwatch.config.diagnostics import Diagnostic
+from opwatch.config.experiments import ExperimentCatalog
 from opwatch.demo import DEMO_SLUG, demo_config_dir, demo_project_path
 from opwatch.errors import ConfigError, OpwatchError, ProjectNotFoundError
 
@@ -101,8 +102,7 @@ def validate(
     fetch: FetchOption = False,
 ) -> None:
     """Check configuration files and report every problem with its file, line and fix."""
-    settings = _settings(settings_file)
-    catalog = load_experiments(settings, experiments, fetch)
+    settings, catalog = _settings_and_experiments(settings_file, experiments, fetch)
     with err.status(f"validating {len(paths)} path(s)…"):
         result = validate_paths(paths, settings, catalog)
     if output is TextOrJson.json:
@@ -124,8 +124,7 @@ def show(
     fetch: FetchOption = False,
 ) -> None:
     """Print a project's fully merged configuration (defaults, definitions and project)."""
-    settings = _settings(settings_file)
-    catalog = load_experiments(settings, experiments, fetch)
+    settings, catalog = _settings_and_experiments(settings_file, experiments, fetch)
     resolved = load_project(find_project(project, settings), settings, catalog)
     sys.stdout.write(render_config(resolved, output))
 
@@ -172,11 +171,13 @@ def render_config(project: Project, output: TomlOrJson) -> str:
     return tomli_w.dumps(config, multiline_strings=True)
 
 
-def _settings(path: Path | None) -> Settings:
-    loaded = load_settings(path)
-    if isinstance(loaded, Diagnostic):
-        raise ConfigError([loaded])
-    return loaded
+def _settings_and_experiments(
+    path: Path | None, experiments: str | None, fetch: bool
+) -> tuple[Settings, ExperimentCatalog | None]:
+    settings = load_settings(path)
+    if isinstance(settings, Diagnostic):
+        raise ConfigError([settings])
+    return settings, load_experiments(settings, experiments, fetch)
 
 
 def _print_validation(result: ValidationResult) -> None:

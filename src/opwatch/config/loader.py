@@ -29,7 +29,7 @@ from opwatch.config.models import ConfigFile
 from opwatch.config.resolve import ProjectResolver
 from opwatch.config.resolved import Project
 from opwatch.config.schema_errors import schema_diagnostics
-from opwatch.config.settings import Settings
+from opwatch.config.settings import SETTINGS_FILE, Settings
 from opwatch.config.source import TomlFile, read_toml
 from opwatch.config.standalone import check_definition_snippets
 from opwatch.errors import ConfigError
@@ -212,7 +212,9 @@ def _config_files(paths: list[Path], report: Report) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*.toml") if p.is_file())
+            files += sorted(
+                p for p in path.rglob("*.toml") if p.is_file() and p.name != SETTINGS_FILE
+            )
         elif path.exists():
             files.append(path)
         else:

@@ -7,36 +7,30 @@ each placed in the file that wrote the offending key, with the files searched fo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
-from opwatch.config.diagnostics import Diagnostic, Severity, did_you_mean
+from opwatch.config.alert_rules import resolve_alerts, resolve_metric_groups
+from opwatch.config.checks import CheckContext
+from opwatch.config.data_sources import DataSourceResolver
+from opwatch.config.diagnostics import Diagnostic
 from opwatch.config.merge import LayerStack
 from opwatch.config.models import (
     HISTOGRAM_STATISTICS,
-    AlertSpec,
     ConfigFile,
+    DimensionSpec,
     MetricSpec,
     PopulationSpec,
     ProjectSpec,
+    SegmentSpec,
 )
 from opwatch.config.resolved import (
-    DEFAULT_BUILD_ID_COLUMN,
-    DEFAULT_CLIENT_ID_COLUMN,
-    DEFAULT_SUBMISSION_DATE_COLUMN,
-    Alert,
     DataSource,
     Dimension,
     Metric,
-    MetricGroup,
     Population,
     Project,
     Segment,
     Statistic,
 )
-from opwatch.config.snippets import SnippetChecker
 from opwatch.config.sql_check import SnippetKind
-from opwatch.config.templating import SnippetRenderer
 
 
 class ProjectResolver:
@@ -49,10 +43,14 @@ class ProjectResolver:
         self.stack = stack
         self.config = config
         self.default_metrics = default_metrics
-        self.diagnostics: list[Diagnostic] = []
-        renderer = SnippetRenderer(config.functions, config.parameters)
-        self.snippets = SnippetChecker(stack, renderer, self.diagnostics.append)
-        self._data_sources: dict[str, DataSource] = {}
+        self.context = CheckContext(stack, config)
+        self.snippets = self.context.snippets
+        self.sources = DataSourceResolver(self.context)
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        """Every problem found so far."""
+        return self.context.diagnostics
 
     def resolve(self) -> Project | None:
         """The project, or None when any error was found (see :attr:`diagnostics`)."""
@@ -65,9 +63,9 @@ class ProjectResolver:
         population = self._population(population_spec)
         dimensions = {n: d for n in population.dimensions if (d := self._dimension(n))}
         segments = {n: s for n in population.segments if (s := self._segment(n))}
-        alerts = self._alerts(spec, metric_names)
-        groups = self._metric_groups(spec, metric_names)
-        if any(d.severity is Severity.ERROR for d in self.diagnostics):
+        alerts = resolve_alerts(self.context, spec, metric_names)
+        groups = resolve_metric_groups(self.context, spec, metric_names)
+        if self.context.has_errors:
             return None
         return Project(
             slug=self.slug,
@@ -78,7 +76,7 @@ class ProjectResolver:
             end_date=spec.end_date,
             population=population,
             metrics=tuple(metrics),
-            data_sources=dict(self._data_sources),
+            data_sources=dict(self.sources.resolved),
             dimensions=dimensions,
             segments=segments,
             alerts=tuple(alerts),
@@ -90,45 +88,11 @@ class ProjectResolver:
             source_files=tuple(f.path for f in self.stack.files()),
         )
 
-    # --- helpers shared by the checks ------------------------------------------------------
-
-    def _error(
-        self, path: tuple[str | int, ...], message: str, hint: str | None = None, **kwargs: Any
-    ) -> None:
-        self.diagnostics.append(self.stack.diagnostic(path, message, hint, **kwargs))
-
-    def _undefined(
-        self, kind: str, section: str, name: str, used_at: tuple[str, ...], item: bool = True
-    ) -> None:
-        known = getattr(self.config, section)
-        looked = ", ".join(str(f.path) for f in self.stack.files())
-        suggestion = did_you_mean(name, known)
-        hint = f"{suggestion + ' ' if suggestion else ''}looked for [{section}.{name}] in: {looked}"
-        message = f'{kind} "{name}" is not defined'
-        if item:
-            self.diagnostics.append(self.stack.item_diagnostic(used_at, name, message, hint))
-        else:
-            self._error(used_at, message, hint)
-
-    def _duplicates(self, path: tuple[str, ...], names: Iterable[str]) -> None:
-        seen: set[str] = set()
-        for name in names:
-            if name in seen:
-                self.diagnostics.append(
-                    self.stack.item_diagnostic(
-                        path,
-                        name,
-                        f'duplicate definition: "{name}" is listed more than once',
-                        "remove the repeated entry",
-                    )
-                )
-            seen.add(name)
-
     # --- project, metrics and statistics ---------------------------------------------------
 
     def _check_dates(self, spec: ProjectSpec) -> None:
         if spec.start_date and spec.end_date and spec.end_date < spec.start_date:
-            self._error(
+            self.context.error(
                 ("project", "end_date"),
                 f"end_date {spec.end_date} is before start_date {spec.start_date}",
                 "swap the dates, or set end_date on or after start_date",
@@ -136,14 +100,14 @@ class ProjectResolver:
 
     def _metric_names(self, spec: ProjectSpec) -> list[str]:
         listed = spec.metrics or []
-        self._duplicates(("project", "metrics"), listed)
+        self.context.duplicates(("project", "metrics"), listed)
         defaults = [] if spec.skip_default_metrics else self.default_metrics
         return list(dict.fromkeys([*defaults, *listed]))
 
     def _metric(self, name: str) -> Metric | None:
         spec = self.config.metrics.get(name)
         if spec is None:
-            self._undefined("metric", "metrics", name, ("project", "metrics"))
+            self.context.undefined("metric", "metrics", name, ("project", "metrics"))
             return None
         path = ("metrics", name)
         if not spec.select_expression:
@@ -155,7 +119,7 @@ class ProjectResolver:
                 if spec.depends_on
                 else ("add select_expression, the per-client aggregation in BigQuery SQL")
             )
-            self._error(path, f'metric "{name}" has no select_expression', hint)
+            self.context.error(path, f'metric "{name}" has no select_expression', hint)
             return None
         source = self._metric_data_source(name, spec)
         select = self.snippets.expand(
@@ -177,26 +141,26 @@ class ProjectResolver:
 
     def _metric_data_source(self, name: str, spec: MetricSpec) -> DataSource | None:
         if not spec.data_source:
-            self._error(
+            self.context.error(
                 ("metrics", name),
                 f'metric "{name}" has no data_source',
                 'add data_source = "<name of a [data_sources] table>"',
             )
             return None
-        return self._data_source(spec.data_source, ("metrics", name, "data_source"))
+        return self.sources.get(spec.data_source, ("metrics", name, "data_source"))
 
     def _check_statistics(self, metrics: list[Metric], project_metrics: list[str]) -> None:
         for metric in metrics:
             path = ("metrics", metric.name, "statistics")
             if not metric.statistics:
-                self._error(
+                self.context.error(
                     ("metrics", metric.name),
                     f'metric "{metric.name}" has no statistics',
                     f"add [metrics.{metric.name}.statistics] with, for example, mean = {{}}",
                 )
             for statistic in metric.statistics:
                 if metric.type == "histogram" and statistic.name not in HISTOGRAM_STATISTICS:
-                    self._error(
+                    self.context.error(
                         (*path, statistic.name),
                         f'statistic "{statistic.name}" is not defined for histograms',
                         f"use one of: {', '.join(HISTOGRAM_STATISTICS)}",
@@ -205,93 +169,38 @@ class ProjectResolver:
                 if denominator is not None and denominator not in project_metrics:
                     where = (*path, statistic.name, "denominator_metric")
                     if denominator in self.config.metrics:
-                        self._error(
+                        self.context.error(
                             where,
                             f'denominator metric "{denominator}" is not one of '
                             "the project's metrics",
                             f'add "{denominator}" to project.metrics',
                         )
                     else:
-                        self._undefined("metric", "metrics", denominator, where, item=False)
+                        self.context.undefined("metric", "metrics", denominator, where, item=False)
 
     # --- data sources, population, dimensions, segments -----------------------------------
-
-    def _data_source(self, name: str, used_at: tuple[str, ...]) -> DataSource | None:
-        if name in self._data_sources:
-            return self._data_sources[name]
-        spec = self.config.data_sources.get(name)
-        if spec is None:
-            self._undefined("data source", "data_sources", name, used_at, item=False)
-            return None
-        path = ("data_sources", name)
-        if not spec.from_expression:
-            self._error(
-                path,
-                f'data source "{name}" has no from_expression',
-                "add from_expression, a table name or a (SELECT ...) subquery",
-            )
-            return None
-        expand = self.snippets.expand
-        from_sql = expand(
-            (*path, "from_expression"), spec.from_expression, SnippetKind.FROM, spec.default_dataset
-        )
-        columns = {
-            key: expand((*path, key), value, SnippetKind.EXPRESSION)
-            for key, value in (
-                ("submission_date_column", spec.submission_date_column),
-                ("client_id_column", spec.client_id_column),
-                ("build_id_column", spec.build_id_column),
-            )
-            if value
-        }
-        for join_name, join in (spec.joins or {}).items():
-            if join.on_expression:
-                expand(
-                    (*path, "joins", join_name, "on_expression"),
-                    join.on_expression,
-                    SnippetKind.EXPRESSION,
-                )
-        if from_sql is None or None in columns.values():
-            return None
-        client_id = columns.get("client_id_column", DEFAULT_CLIENT_ID_COLUMN)
-        source = DataSource(
-            name=name,
-            from_expression=from_sql,
-            submission_date_column=columns.get("submission_date_column")
-            or DEFAULT_SUBMISSION_DATE_COLUMN,
-            client_id_column=None if client_id == "NULL" else client_id,
-            build_id_column=columns.get("build_id_column") or DEFAULT_BUILD_ID_COLUMN,
-            experiments_column_type=spec.experiments_column_type,
-            friendly_name=spec.friendly_name,
-            description=spec.description,
-        )
-        self._data_sources[name] = source
-        return source
 
     def _population(self, spec: PopulationSpec) -> Population:
         path = ("project", "population")
         if not spec.data_source:
-            self._error(
+            self.context.error(
                 path,
                 "the population has no data_source",
                 'add data_source = "<data source>" to [project.population]',
             )
         else:
-            self._data_source(spec.data_source, (*path, "data_source"))
-        self._duplicates((*path, "branches"), spec.branches or [])
-        self._duplicates((*path, "dimensions"), spec.dimensions or [])
+            self.sources.get(spec.data_source, (*path, "data_source"))
+        self.context.duplicates((*path, "branches"), spec.branches or [])
+        self.context.duplicates((*path, "dimensions"), spec.dimensions or [])
         if spec.branches and spec.boolean_pref:
-            self.diagnostics.append(
-                self.stack.diagnostic(
-                    (*path, "boolean_pref"),
-                    "boolean_pref is ignored because branches are given",
-                    "remove one of the two",
-                    severity=Severity.WARNING,
-                )
+            self.context.warning(
+                (*path, "boolean_pref"),
+                "boolean_pref is ignored because branches are given",
+                "remove one of the two",
             )
         dimensions = tuple(spec.dimensions or ())
         if spec.group_by_dimension and spec.group_by_dimension not in dimensions:
-            self._error(
+            self.context.error(
                 (*path, "group_by_dimension"),
                 f'group_by_dimension "{spec.group_by_dimension}" is not one of the '
                 "population's dimensions",
@@ -309,22 +218,29 @@ class ProjectResolver:
             segments=tuple(spec.segments or ()),
         )
 
+    def _select_and_source(
+        self, kind: str, path: tuple[str, str], spec: DimensionSpec | SegmentSpec
+    ) -> tuple[str, str] | None:
+        """The two keys a dimension or segment needs, or None after reporting the missing one."""
+        if spec.select_expression and spec.data_source:
+            return spec.select_expression, spec.data_source
+        key = "data_source" if spec.select_expression else "select_expression"
+        self.context.error(path, f'{kind} "{path[1]}" has no {key}', f"add {key} = ...")
+        return None
+
     def _dimension(self, name: str) -> Dimension | None:
         spec = self.config.dimensions.get(name)
         if spec is None:
-            self._undefined(
+            self.context.undefined(
                 "dimension", "dimensions", name, ("project", "population", "dimensions")
             )
             return None
         path = ("dimensions", name)
-        if not spec.select_expression or not spec.data_source:
-            missing = "select_expression" if not spec.select_expression else "data_source"
-            self._error(path, f'dimension "{name}" has no {missing}', f"add {missing}")
+        keys = self._select_and_source("dimension", path, spec)
+        if keys is None:
             return None
-        source = self._data_source(spec.data_source, (*path, "data_source"))
-        select = self.snippets.expand(
-            (*path, "select_expression"), spec.select_expression, SnippetKind.EXPRESSION
-        )
+        source = self.sources.get(keys[1], (*path, "data_source"))
+        select = self.snippets.expand((*path, "select_expression"), keys[0], SnippetKind.EXPRESSION)
         if source is None or select is None:
             return None
         return Dimension(name, source.name, select, spec.friendly_name, spec.description)
@@ -332,90 +248,30 @@ class ProjectResolver:
     def _segment(self, name: str) -> Segment | None:
         spec = self.config.segments.get(name)
         if spec is None:
-            self._undefined("segment", "segments", name, ("project", "population", "segments"))
+            self.context.undefined(
+                "segment", "segments", name, ("project", "population", "segments")
+            )
             return None
         path = ("segments", name)
-        if not spec.select_expression or not spec.data_source:
-            missing = "select_expression" if not spec.select_expression else "data_source"
-            self._error(path, f'segment "{name}" has no {missing}', f"add {missing}")
+        keys = self._select_and_source("segment", path, spec)
+        if keys is None:
             return None
-        if spec.data_source not in self.config.segment_data_sources:
-            self._undefined(
+        select_sql, source = keys
+        if source not in self.config.segment_data_sources:
+            self.context.undefined(
                 "segment data source",
                 "segment_data_sources",
-                spec.data_source,
+                source,
                 (*path, "data_source"),
                 item=False,
             )
             return None
         select = self.snippets.expand(
-            (*path, "select_expression"), spec.select_expression, SnippetKind.EXPRESSION
+            (*path, "select_expression"), select_sql, SnippetKind.EXPRESSION
         )
         if select is None:
             return None
-        return Segment(name, spec.data_source, select, spec.friendly_name, spec.description)
-
-    # --- alerts and metric groups ----------------------------------------------------------
-
-    def _alerts(self, spec: ProjectSpec, metric_names: list[str]) -> list[Alert]:
-        names = spec.alerts if spec.alerts is not None else list(self.config.alerts)
-        self._duplicates(("project", "alerts"), names)
-        alerts = []
-        for name in dict.fromkeys(names):
-            alert = self.config.alerts.get(name)
-            if alert is None:
-                self._undefined("alert", "alerts", name, ("project", "alerts"))
-            elif self._check_alert(name, alert, metric_names):
-                alerts.append(_alert(name, alert, metric_names))
-        return alerts
-
-    def _check_alert(self, name: str, alert: AlertSpec, metric_names: list[str]) -> bool:
-        path = ("alerts", name)
-        before = len(self.diagnostics)
-        for metric in alert.metrics or []:
-            if metric not in metric_names:
-                self.diagnostics.append(
-                    self.stack.item_diagnostic(
-                        (*path, "metrics"),
-                        metric,
-                        f'metric "{metric}" is not one of the project\'s metrics',
-                        did_you_mean(metric, metric_names) or "add it to project.metrics",
-                    )
-                )
-        if alert.type == "threshold" and alert.min is None and alert.max is None:
-            self._error(path, "a threshold alert needs min, max or both", "add max = [<limit>]")
-        if alert.type == "avg_diff":
-            for key in ("window_size", "max_relative_change"):
-                if getattr(alert, key) is None:
-                    self._error(path, f"an avg_diff alert needs {key}", f"add {key} = ...")
-        for key in ("min", "max"):
-            limits = getattr(alert, key)
-            if limits and alert.parameters and len(limits) not in (1, len(alert.parameters)):
-                self._error(
-                    (*path, key),
-                    f"{key} has {len(limits)} values for {len(alert.parameters)} parameters",
-                    "give one value, or one per parameter in the same order",
-                )
-        return len(self.diagnostics) == before
-
-    def _metric_groups(self, spec: ProjectSpec, metric_names: list[str]) -> list[MetricGroup]:
-        groups = []
-        for name, group in (spec.metric_groups or {}).items():
-            path = ("project", "metric_groups", name, "metrics")
-            for metric in group.metrics:
-                if metric not in metric_names:
-                    self.diagnostics.append(
-                        self.stack.item_diagnostic(
-                            path,
-                            metric,
-                            f'metric "{metric}" is not one of the project\'s metrics',
-                            did_you_mean(metric, metric_names) or "add it to project.metrics",
-                        )
-                    )
-            groups.append(
-                MetricGroup(name, tuple(group.metrics), group.friendly_name, group.description)
-            )
-        return groups
+        return Segment(name, source, select, spec.friendly_name, spec.description)
 
 
 def _statistics(spec: MetricSpec) -> tuple[Statistic, ...]:
@@ -424,21 +280,4 @@ def _statistics(spec: MetricSpec) -> tuple[Statistic, ...]:
     return tuple(
         Statistic(name, getattr(spec.statistics, name).model_dump())
         for name in spec.statistics.names()
-    )
-
-
-def _alert(name: str, spec: AlertSpec, metric_names: list[str]) -> Alert:
-    def floats(values: list[int | float] | None) -> tuple[float, ...] | None:
-        return tuple(values) if values is not None else None
-
-    return Alert(
-        name=name,
-        type=spec.type,
-        metrics=tuple(spec.metrics or metric_names),
-        statistics=tuple(spec.statistics) if spec.statistics else None,
-        parameters=floats(spec.parameters),
-        min=floats(spec.min),
-        max=floats(spec.max),
-        window_size=spec.window_size,
-        max_relative_change=spec.max_relative_change,
     )

@@ -1,0 +1,74 @@
+"""Settings files: found, validated, and relative paths resolved against their folder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from opwatch.config import Settings, load_settings, validate_paths
+from opwatch.config.diagnostics import Diagnostic
+
+
+def test_relative_paths_are_resolved_against_the_settings_file(tmp_path: Path) -> None:
+    path = tmp_path / "opwatch.toml"
+    path.write_text(
+        '[config]\nprojects = "opmon"\ndefinitions = ["extra"]\n'
+        '[experiments]\nmetadata = "experiments.json"\n'
+    )
+    settings = load_settings(path)
+    assert isinstance(settings, Settings)
+    assert settings.config.projects == tmp_path / "opmon"
+    assert settings.config.definitions == [tmp_path / "extra"]
+    assert settings.experiments.metadata == str(tmp_path / "experiments.json")
+
+
+def test_invalid_settings_are_a_diagnostic(tmp_path: Path) -> None:
+    path = tmp_path / "opwatch.toml"
+    path.write_text("[config]\nmax_file_mb = 0\n")
+    diagnostic = load_settings(path)
+    assert isinstance(diagnostic, Diagnostic)
+    assert diagnostic.file == path and "invalid settings" in diagnostic.message
+
+
+def test_extra_definition_folders_are_searched(
+    tmp_path: Path, config_tree: Callable[[str], Path]
+) -> None:
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "firefox_desktop.toml").write_text(
+        '[metrics.pings]\ndata_source = "main"\nselect_expression = "COUNT(*)"\n'
+    )
+    project = config_tree(
+        '[project]\nmetrics = ["pings"]\n[project.population]\n'
+        'data_source = "main"\n[metrics.pings.statistics]\nsum = {}\n'
+    )
+    assert not validate_paths([project]).ok
+    settings = Settings.model_validate({"config": {"definitions": [str(extra)]}})
+    result = validate_paths([project], settings)
+    assert result.ok, [d.format() for d in result.report]
+    assert result.projects[0].metric("pings").select_expression == "COUNT(*)"
+
+
+def test_boolean_pref_beside_branches_is_a_warning(config_tree: Callable[[str], Path]) -> None:
+    project = config_tree(
+        '[project]\nmetrics = ["crashes"]\n[project.population]\n'
+        'data_source = "main"\nbranches = ["a", "b"]\nboolean_pref = "p"\n'
+        "[metrics.crashes.statistics]\nsum = {}\n"
+    )
+    result = validate_paths([project])
+    assert result.ok
+    [warning] = result.report.warnings
+    assert (warning.key_path, warning.line) == ("project.population.boolean_pref", 6)
+
+
+def test_settings_file_in_a_validated_folder_is_not_a_project(
+    tmp_path: Path, config_tree: Callable[[str], Path]
+) -> None:
+    config_tree(
+        '[project]\nmetrics = ["crashes"]\n[project.population]\ndata_source = "main"\n'
+        "[metrics.crashes.statistics]\nsum = {}\n"
+    )
+    (tmp_path / "opwatch.toml").write_text("[config]\nmax_file_mb = 5\n")
+    result = validate_paths([tmp_path])
+    assert result.ok, [d.format() for d in result.report]
+    assert [p.name for p in result.files] == ["firefox_desktop.toml", "my-project.toml"]
