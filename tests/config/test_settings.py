@@ -72,3 +72,19 @@ def test_settings_file_in_a_validated_folder_is_not_a_project(
     result = validate_paths([tmp_path])
     assert result.ok, [d.format() for d in result.report]
     assert [p.name for p in result.files] == ["firefox_desktop.toml", "my-project.toml"]
+
+
+def test_loading_a_project_twice_reports_the_same_diagnostics(
+    config_tree: Callable[[str], Path],
+) -> None:
+    from opwatch.config import ConfigLoader
+
+    path = config_tree(
+        '[project]\nmetrics = ["nope"]\n[project.population]\ndata_source = "main"\n'
+    )
+    definitions = path.parent.parent / "definitions" / "firefox_desktop.toml"
+    definitions.write_text(definitions.read_text() + '[dimensions.country]\nfriendly = "x"\n')
+    loader = ConfigLoader()
+    first = loader.load(path)[1]
+    assert loader.load(path)[1] == first
+    assert [d.message for d in first] == ['unknown key "friendly"', 'metric "nope" is not defined']

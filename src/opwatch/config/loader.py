@@ -96,7 +96,8 @@ class ConfigLoader:
 
     def load(self, project_path: Path) -> tuple[Project | None, list[Diagnostic]]:
         """Resolve the project at ``project_path``; None and diagnostics when it is invalid."""
-        project_layer, diagnostics = self.read_layer(project_path, LayerRole.PROJECT)
+        project_layer, found_in_project = self.read_layer(project_path, LayerRole.PROJECT)
+        diagnostics = list(found_in_project)  # the cached list must stay as read
         if project_layer is None:
             return None, diagnostics
         project_data = project_layer.data.get("project", {})
