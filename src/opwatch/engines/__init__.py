@@ -1,0 +1,1 @@
+"""Engines that run opwatch's SQL: DuckDB (embedded default), Spark and BigQuery."""

@@ -1,0 +1,119 @@
+"""Translate BigQuery SQL, as config authors write it, into an engine's dialect with sqlglot.
+
+sqlglot handles the dialect itself (functions, types, quoting). On top of it, three rewrites
+make Mozilla's SQL run elsewhere:
+
+- calls to shared UDFs, ``mozfun.hist.extract(x)`` or ``\\`moz-fx-data-shared-prod\\`.udf.f(x)``,
+  become calls to the engine's compatibility macros, ``mozfun_hist_extract(x)``;
+- BigQuery's ``SAFE.`` prefix is dropped where the engine has none, and ``SUBSTR`` positions
+  below 1 (which BigQuery reads as 1) are clamped, because DuckDB and Spark count them;
+- table names map to local tables: ``project.dataset.table`` → ``dataset.table`` unless the
+  engine settings map the name elsewhere (another table, a Parquet file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+
+READ_DIALECT = "bigquery"
+QUOTE_ALL_IDENTIFIERS = frozenset({"spark"})
+"""Dialects whose parser rejects column names such as ``values`` unless they are quoted."""
+UDF_ROOTS = frozenset({"mozfun", "udf", "udf_js"})
+"""The first name of a shared UDF's path; anything before it (a project) is dropped."""
+
+
+@dataclass(frozen=True)
+class TableMap:
+    """Where the tables a config names live on an engine."""
+
+    overrides: Mapping[str, str] = field(default_factory=dict)
+    keep_project: bool = False
+
+    def local_name(self, parts: tuple[str, ...]) -> str:
+        """The local name of the table ``parts`` (``("mozdata", "telemetry", "main")``)."""
+        full = ".".join(parts)
+        if full in self.overrides:
+            return self.overrides[full]
+        return full if self.keep_project or len(parts) < 3 else ".".join(parts[-2:])
+
+
+def translate(sql: str, dialect: str, tables: TableMap | None = None) -> str:
+    """``sql`` (BigQuery) in ``dialect``, with UDFs, SAFE calls and tables rewritten."""
+    tree = sqlglot.parse_one(sql, read=READ_DIALECT)
+    if dialect != READ_DIALECT:
+        tree = tree.transform(_rewrite_udf_call).transform(_drop_safe_prefix)
+        tree = tree.transform(_clamp_substring_start)
+    if tables is not None:
+        tree = tree.transform(lambda node: _map_table(node, tables))
+    return tree.sql(dialect=dialect, identify=dialect in QUOTE_ALL_IDENTIFIERS)
+
+
+def compat_function_name(path: list[str]) -> str | None:
+    """``["moz-fx-data-shared-prod", "udf", "get_key"]`` → ``udf_get_key``; None if not a UDF."""
+    for index, name in enumerate(path):
+        if name.lower() in UDF_ROOTS:
+            return "_".join(part.lower() for part in path[index:])
+    return None
+
+
+def _rewrite_udf_call(node: exp.Expression) -> exp.Expression:
+    """``a.b.f(x)`` parses as a Dot over a call, or (inside some calls) as a Column of one."""
+    if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
+        call, prefix = node.expression, _dotted_names(node.this)
+    elif isinstance(node, exp.Column) and isinstance(node.this, exp.Anonymous):
+        call = node.this
+        prefix = [node.args[key].name for key in ("catalog", "db", "table") if node.args.get(key)]
+    else:
+        return node
+    name = compat_function_name([*prefix, call.name]) if prefix is not None else None
+    if name is None:
+        return node
+    # sqlglot does not descend into a replaced node: rewrite nested calls here
+    arguments = [argument.transform(_rewrite_udf_call) for argument in call.expressions]
+    return exp.Anonymous(this=name, expressions=arguments)
+
+
+def _dotted_names(node: exp.Expression) -> list[str] | None:
+    """The names of an ``a.b.c`` chain of identifiers, or None for anything else."""
+    if isinstance(node, exp.Identifier):
+        return [node.name]
+    if isinstance(node, exp.Column):
+        return [part.name for part in node.parts]
+    if isinstance(node, exp.Dot):
+        left, right = _dotted_names(node.this), _dotted_names(node.expression)
+        return left + right if left is not None and right is not None else None
+    return None
+
+
+def _drop_safe_prefix(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.SafeFunc):
+        inner: exp.Expression = node.this
+        return inner.transform(_drop_safe_prefix)  # sqlglot skips a replaced node's children
+    return node
+
+
+def _clamp_substring_start(node: exp.Expression) -> exp.Expression:
+    if not isinstance(node, exp.Substring):
+        return node
+    start = node.args.get("start")
+    if isinstance(start, exp.Literal) and start.is_int and int(start.name) < 1:
+        node.set("start", exp.Literal.number(1))
+    elif start is not None and not isinstance(start, exp.Literal):
+        node.set("start", exp.Greatest(this=start, expressions=[exp.Literal.number(1)]))
+    return node
+
+
+def _map_table(node: exp.Expression, tables: TableMap) -> exp.Expression:
+    if not isinstance(node, exp.Table) or not node.name:
+        return node
+    parts = tuple(part.name for part in node.parts)
+    if len(parts) == 1:
+        return node  # a CTE or an unqualified local table
+    local = exp.to_table(tables.local_name(parts))
+    if node.alias:
+        local.set("alias", node.args.get("alias"))
+    return local

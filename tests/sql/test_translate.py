@@ -1,0 +1,130 @@
+"""Every snippet of every corpus project translates into SQL each engine's own parser accepts."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+
+import duckdb
+import pytest
+import sqlglot
+
+from opwatch.config import Project, validate_paths
+from opwatch.engines.compat import compat_function_names
+from opwatch.sql import TableMap, translate
+from tests.conftest import CORPUS
+
+
+def corpus_projects() -> list[Project]:
+    result = validate_paths([CORPUS / "metric-hub", CORPUS / "opmon-config-2022"])
+    assert result.ok
+    return result.projects
+
+
+def corpus_queries() -> Iterator[tuple[str, str]]:
+    """(label, BigQuery query) for each snippet, wrapped in the smallest query that holds it."""
+    seen: set[str] = set()
+    for project in corpus_projects():
+        snippets = [
+            (f"metric {m.name}", m.select_expression, "expression") for m in project.metrics
+        ]
+        snippets += [
+            (f"dimension {d.name}", d.select_expression, "expression")
+            for d in project.dimensions.values()
+        ]
+        for source in project.data_sources.values():
+            snippets.append((f"data source {source.name}", source.from_expression, "from"))
+            snippets += [
+                (f"{source.name} column", column, "expression")
+                for column in (
+                    source.submission_date_column,
+                    source.build_id_column,
+                    source.client_id_column,
+                )
+                if column
+            ]
+        for label, snippet, kind in snippets:
+            query = (
+                f"SELECT {snippet} AS value FROM t"
+                if kind == "expression"
+                else f"SELECT * FROM {snippet}"
+            )
+            if query not in seen:
+                seen.add(query)
+                yield label, query
+
+
+QUERIES = list(corpus_queries())
+
+
+def duckdb_parse_error(sql: str) -> str | None:
+    """DuckDB's own parser's verdict (no tables or functions needed)."""
+    connection = duckdb.connect()
+    result = json.loads(connection.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    return result.get("error_message") if result.get("error") else None
+
+
+def test_corpus_yields_many_distinct_queries() -> None:
+    assert len(QUERIES) > 300
+
+
+def test_every_corpus_snippet_parses_in_duckdb() -> None:
+    failures = []
+    for label, query in QUERIES:
+        translated = translate(query, "duckdb", TableMap())
+        error = duckdb_parse_error(translated)
+        if error:
+            failures.append(f"{label}: {error}\n  {translated}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("dialect", ["spark", "bigquery"])
+def test_every_corpus_snippet_parses_in_other_dialects(dialect: str) -> None:
+    for label, query in QUERIES:
+        translated = translate(query, dialect, TableMap())
+        assert sqlglot.parse_one(translated, read=dialect) is not None, label
+
+
+def test_every_udf_called_after_translation_has_a_duckdb_macro() -> None:
+    provided = {name.lower() for name in compat_function_names("duckdb")}
+    called: set[str] = set()
+    for _, query in QUERIES:
+        translated = translate(query, "duckdb", TableMap())
+        assert not re.search(r"\b(mozfun|udf)\.", translated), translated
+        called |= {
+            n.lower() for n in re.findall(r"\b((?:mozfun|udf)_\w+)\(", translated, re.IGNORECASE)
+        }
+    assert called, "the corpus calls shared UDFs; none were found"
+    assert called <= provided, f"no macro for: {sorted(called - provided)}"
+
+
+def test_udf_paths_become_macro_names_with_project_prefix_dropped() -> None:
+    sql = "COALESCE(`moz-fx-data-shared-prod`.udf.keyed_histogram_get_sum(h, 'gpu'), 0)"
+    assert translate(sql, "duckdb") == "COALESCE(UDF_KEYED_HISTOGRAM_GET_SUM(h, 'gpu'), 0)"
+    nested = "mozfun.map.get_key(mozfun.hist.extract(x).values, 0)"
+    assert translate(nested, "duckdb") == "MOZFUN_MAP_GET_KEY(MOZFUN_HIST_EXTRACT(x).values, 0)"
+
+
+def test_bigquery_target_keeps_udfs_and_safe_calls() -> None:
+    sql = "SAFE.SUBSTR(mozfun.norm.os(os), 0, 8)"
+    assert translate(sql, "bigquery") == sql
+
+
+def test_safe_prefix_is_dropped_and_substring_start_clamped() -> None:
+    assert translate("SAFE.SUBSTR(SAFE.SUBSTR(a, 0, 8), p, 2)", "duckdb") == (
+        "SUBSTRING(SUBSTRING(a, 1, 8), "
+        "CASE WHEN p IS NULL OR 1 IS NULL THEN NULL ELSE GREATEST(p, 1) END, 2)"
+    )
+
+
+def test_tables_map_to_dataset_dot_table_or_an_override() -> None:
+    tables = TableMap({"mozdata.telemetry.crash": "read_parquet('crash/*.parquet')"})
+    sql = (
+        "SELECT * FROM `moz-fx-data-shared-prod.telemetry_stable.main_v5` AS m "
+        "JOIN mozdata.telemetry.crash AS c USING (client_id) JOIN population USING (x)"
+    )
+    assert translate(sql, "duckdb", tables) == (
+        "SELECT * FROM telemetry_stable.main_v5 AS m JOIN READ_PARQUET('crash/*.parquet') AS c "
+        "USING (client_id) JOIN population USING (x)"
+    )
