@@ -23,17 +23,20 @@ class DataSourceResolver:
     def __init__(self, context: CheckContext) -> None:
         self.context = context
         self.resolved: dict[str, DataSource] = {}
+        self._unusable: set[str] = set()  # defined, but already reported as broken
 
     def get(self, name: str, used_at: tuple[str, ...]) -> DataSource | None:
         """The data source ``name``, or None after reporting why it is unusable."""
-        if name in self.resolved:
-            return self.resolved[name]
+        if name in self.resolved or name in self._unusable:
+            return self.resolved.get(name)
         spec = self.context.config.data_sources.get(name)
         if spec is None:
             self.context.undefined("data source", "data_sources", name, used_at, item=False)
             return None
         source = self._resolve(name, spec)
-        if source is not None:
+        if source is None:
+            self._unusable.add(name)
+        else:
             self.resolved[name] = source
         return source
 

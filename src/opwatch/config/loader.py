@@ -142,7 +142,9 @@ class ConfigLoader:
             return None, diagnostics
         resolver = ProjectResolver(slug, stack, config, list(dict.fromkeys(defaults)))
         project_model = resolver.resolve()
-        found = list(dict.fromkeys([*resolver.diagnostics, *check_definition_snippets(stack)]))
+        found = list(
+            dict.fromkeys([*resolver.diagnostics, *check_definition_snippets(stack, config)])
+        )
         if any(d.severity is Severity.ERROR for d in found):
             project_model = None
         return project_model, diagnostics + found

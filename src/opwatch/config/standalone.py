@@ -14,9 +14,16 @@ from opwatch.config.sql_check import SnippetKind
 from opwatch.config.templating import SnippetRenderer
 
 
-def check_definition_snippets(stack: LayerStack) -> list[Diagnostic]:
-    """Diagnostics for every snippet of the stack's last file, with earlier files' functions."""
-    merged = ConfigFile.model_validate(stack.merged())
+def check_definition_snippets(
+    stack: LayerStack, merged: ConfigFile | None = None
+) -> list[Diagnostic]:
+    """Diagnostics for every snippet of the stack's last file, with earlier files' functions.
+
+    ``merged`` is the stack already merged and validated, when the caller has it: merging a
+    platform's definitions again for every project would double the cost of validation.
+    """
+    if merged is None:
+        merged = ConfigFile.model_validate(stack.merged())
     own = ConfigFile.model_validate(stack.project.data)
     diagnostics: list[Diagnostic] = []
     checker = SnippetChecker(

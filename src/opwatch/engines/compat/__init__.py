@@ -13,15 +13,9 @@ def compat_statements(dialect: str) -> list[str]:
     """The statements that define the compatibility macros of ``dialect`` (e.g. ``duckdb``)."""
     text = (resources.files(__package__) / f"{dialect}.sql").read_text(encoding="utf-8")
     statements = (part.strip() for part in _STATEMENT_SEPARATOR.split(text))
-    return [statement for statement in statements if statement and _has_code(statement)]
+    return [statement for statement in statements if statement]
 
 
 def compat_function_names(dialect: str) -> list[str]:
     """Names of the macros ``dialect`` provides, as translated snippets call them."""
     return [name for s in compat_statements(dialect) for name in _MACRO_NAME.findall(s)]
-
-
-def _has_code(statement: str) -> bool:
-    return any(
-        line.strip() and not line.strip().startswith("--") for line in statement.splitlines()
-    )
