@@ -16,8 +16,10 @@ HEADER = """# Command reference
 
 Generated from `--help` by `scripts/cli_docs.py`; do not edit by hand.
 
-Exit codes: `0` success; `1` the configuration is invalid; `2` the command line is wrong;
-`3` any other opwatch error.
+Exit codes: `0` success; `1` a configuration is invalid; `2` the command line is wrong;
+`3` any other opwatch error (unreadable experiment metadata, an engine that cannot start,
+another run holding the results); `4` a run finished but some project-days failed (the others
+are saved; rerunning retries the failed days).
 """
 
 

@@ -5,9 +5,12 @@
     OpwatchError                 the only exception the CLI catches
     ├── ConfigError              a configuration could not be loaded or is invalid;
     │                            carries every Diagnostic of the run
-    └── ProjectNotFoundError     a project name or path that matches no file
+    ├── ProjectNotFoundError     a project name or path that matches no file
+    ├── RenderError              a valid project cannot be turned into SQL (names the project)
+    └── EngineError              the engine failed or refused to run a query; carries the
+                                 project, the engine and the statement that failed
 
-Later stages add RenderError, EngineError, DetectionError and NotifyError below the root.
+Later stages add DetectionError and NotifyError below the root.
 """
 
 from __future__ import annotations
@@ -34,3 +37,18 @@ class ConfigError(OpwatchError):
 
 class ProjectNotFoundError(OpwatchError):
     """A project named on the command line matches no configuration file."""
+
+
+class RenderError(OpwatchError):
+    """A project cannot be rendered into SQL: the message names the project and the fix."""
+
+
+class EngineError(OpwatchError):
+    """An engine failed to run a statement; ``project``, ``engine`` and ``sql`` say which."""
+
+    def __init__(
+        self, message: str, *, project: str | None = None, engine: str = "", sql: str = ""
+    ) -> None:
+        self.project, self.engine, self.sql = project, engine, sql
+        where = f"{project}: " if project else ""
+        super().__init__(f"{where}{engine} engine: {message}" if engine else f"{where}{message}")

@@ -43,7 +43,7 @@ def random_histogram(rng: random.Random) -> dict[str, Any]:
 
 def test_every_macro_is_defined(con: duckdb.DuckDBPyConnection) -> None:
     names = compat_function_names("duckdb")
-    assert len(names) == 10
+    assert len([name for name in names if not name.startswith("opwatch_")]) == 11
     defined = {
         row[0]
         for row in con.execute(
@@ -229,3 +229,55 @@ def _struct_list_literal(entries: list[dict[str, Any]], value_type: str) -> str:
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def test_glam_histogram_normalized_sum(con: duckdb.DuckDBPyConnection) -> None:
+    rng = random.Random(SEED + 9)
+    for _ in range(100):
+        entries = [
+            {"key": str(rng.choice([0, 1, 5, 17, 250])), "value": rng.randint(0, 50)}
+            for _ in range(rng.randint(1, 12))
+        ]
+        weight = rng.choice([1.0, 0.5, 3.0])
+        result = one(con, "SELECT mozfun_glam_histogram_normalized_sum(?, ?)", entries, weight)
+        total = sum(e["value"] for e in entries)
+        sums: dict[str, int] = {}
+        for entry in entries:
+            sums[entry["key"]] = sums.get(entry["key"], 0) + entry["value"]
+        expected = {k: (v / total * weight if total else None) for k, v in sums.items()}
+        assert {r["key"]: r["value"] for r in result} == pytest.approx(expected, rel=1e-12)
+
+
+def test_normalized_histogram_sums_a_clients_histograms_then_divides(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    rng = random.Random(SEED + 10)
+    for _ in range(100):
+        histograms = [random_histogram(rng) for _ in range(rng.randint(1, 4))]
+        extracted = "[" + ", ".join("mozfun_hist_extract(?)" for _ in histograms) + "]"
+        result = one(
+            con, f"SELECT opwatch_normalized_histogram({extracted})", *map(json.dumps, histograms)
+        )
+        sums: dict[int, int] = {}
+        for histogram in histograms:
+            for key, value in histogram["values"].items():
+                sums[int(key)] = sums.get(int(key), 0) + value
+        total = sum(sums.values())
+        if total == 0:
+            assert result is None
+            continue
+        assert [r["key"] for r in result] == sorted(sums)
+        assert [r["value"] for r in result] == pytest.approx(
+            [sums[k] / total for k in sorted(sums)], abs=1e-15
+        )
+        assert sum(r["value"] for r in result) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_normalized_histogram_reads_glean_string_keys(con: duckdb.DuckDBPyConnection) -> None:
+    distributions = [
+        {"sum": 10, "values": [{"key": "1", "value": 2}, {"key": "16", "value": 6}]},
+        {"sum": 3, "values": [{"key": "16", "value": 2}]},
+    ]
+    result = one(con, "SELECT opwatch_normalized_histogram(?)", distributions)
+    assert result == [{"key": 1, "value": 0.2}, {"key": 16, "value": 0.8}]
+    assert one(con, "SELECT opwatch_normalized_histogram([])") is None

@@ -22,12 +22,16 @@ from opwatch.config.models import (
     SegmentSpec,
 )
 from opwatch.config.resolved import (
+    DEFAULT_CLIENT_ID_COLUMN,
+    DEFAULT_SUBMISSION_DATE_COLUMN,
+    RESULT_COLUMNS,
     DataSource,
     Dimension,
     Metric,
     Population,
     Project,
     Segment,
+    SegmentDataSource,
     Statistic,
 )
 from opwatch.config.sql_check import SnippetKind
@@ -46,6 +50,7 @@ class ProjectResolver:
         self.context = CheckContext(stack, config)
         self.snippets = self.context.snippets
         self.sources = DataSourceResolver(self.context)
+        self.segment_sources: dict[str, SegmentDataSource] = {}
 
     @property
     def diagnostics(self) -> list[Diagnostic]:
@@ -79,6 +84,7 @@ class ProjectResolver:
             data_sources=dict(self.sources.resolved),
             dimensions=dimensions,
             segments=segments,
+            segment_data_sources=dict(self.segment_sources),
             alerts=tuple(alerts),
             metric_groups=tuple(groups),
             skip=bool(spec.skip),
@@ -229,6 +235,14 @@ class ProjectResolver:
         return None
 
     def _dimension(self, name: str) -> Dimension | None:
+        if name in RESULT_COLUMNS:
+            self.context.item_error(
+                ("project", "population", "dimensions"),
+                name,
+                f'dimension "{name}" has the name of a column of the result tables',
+                f"define it under another name; reserved: {', '.join(sorted(RESULT_COLUMNS))}",
+            )
+            return None
         spec = self.config.dimensions.get(name)
         if spec is None:
             self.context.undefined(
@@ -269,9 +283,36 @@ class ProjectResolver:
         select = self.snippets.expand(
             (*path, "select_expression"), select_sql, SnippetKind.EXPRESSION
         )
-        if select is None:
+        if select is None or self._segment_data_source(source) is None:
             return None
         return Segment(name, source, select, spec.friendly_name, spec.description)
+
+    def _segment_data_source(self, name: str) -> SegmentDataSource | None:
+        if name in self.segment_sources:
+            return self.segment_sources[name]
+        spec = self.config.segment_data_sources[name]
+        path = ("segment_data_sources", name)
+        if not spec.from_expression:
+            self.context.error(
+                path,
+                f'segment data source "{name}" has no from_expression',
+                "add from_expression, a table name or a (SELECT ...) subquery",
+            )
+            return None
+        from_sql = self.snippets.expand(
+            (*path, "from_expression"), spec.from_expression, SnippetKind.FROM
+        )
+        if from_sql is None:
+            return None
+        source = SegmentDataSource(
+            name,
+            from_sql,
+            spec.submission_date_column or DEFAULT_SUBMISSION_DATE_COLUMN,
+            spec.client_id_column or DEFAULT_CLIENT_ID_COLUMN,
+            max(0, spec.window_end - spec.window_start),
+        )
+        self.segment_sources[name] = source
+        return source
 
 
 def _statistics(spec: MetricSpec) -> tuple[Statistic, ...]:

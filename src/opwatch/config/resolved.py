@@ -18,6 +18,10 @@ DEFAULT_SUBMISSION_DATE_COLUMN = "submission_date"
 DEFAULT_CLIENT_ID_COLUMN = "client_id"
 DEFAULT_BUILD_ID_COLUMN = "SAFE.SUBSTR(application.build_id, 0, 8)"
 """OpMon's default: the YYYYMMDD part of the build id."""
+RESULT_COLUMNS = frozenset(
+    {"submission_date", "client_id", "build_id", "branch", "name", "agg_type", "value", "probe"}
+)
+"""Columns of the result tables besides dimensions; a dimension may not take one of these names."""
 
 
 def table_slug(slug: str) -> str:
@@ -59,6 +63,18 @@ class Segment:
     select_expression: str
     friendly_name: str | None = None
     description: str | None = None
+
+
+@dataclass(frozen=True)
+class SegmentDataSource:
+    """A table segments are computed from; a client is in a segment on a day when the
+    segment's expression holds over its rows of the ``window_days`` days up to that day."""
+
+    name: str
+    from_expression: str
+    submission_date_column: str = DEFAULT_SUBMISSION_DATE_COLUMN
+    client_id_column: str = DEFAULT_CLIENT_ID_COLUMN
+    window_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +155,7 @@ class Project:
     dimensions: dict[str, Dimension]
     segments: dict[str, Segment]
     alerts: tuple[Alert, ...] = ()
+    segment_data_sources: dict[str, SegmentDataSource] = field(default_factory=dict)
     metric_groups: tuple[MetricGroup, ...] = ()
     skip: bool = False
     is_rollout: bool = False

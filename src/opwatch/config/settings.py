@@ -1,13 +1,15 @@
 """opwatch's own settings (``opwatch.toml``): where to find things, what may be fetched.
 
 Settings are about the installation, not about a project: extra definition folders, the source
-of experiment metadata, and whether validation may use the network. They are read from the file
-given with ``--settings``, else ``./opwatch.toml`` when present, else defaults.
+of experiment metadata, whether validation may use the network, which engine runs the SQL,
+where the tables that configs name really are, and where results go. They are read from the
+file given with ``--settings``, else ``./opwatch.toml`` when present, else defaults.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -38,12 +40,44 @@ class ConfigSettings(BaseModel):
     max_file_mb: int = Field(default=10, gt=0, description="Largest config file accepted.")
 
 
+class EngineSettings(BaseModel):
+    """Which engine runs the generated SQL, with what resources, and where results are kept."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Literal["duckdb", "spark", "bigquery"] = Field(
+        default="duckdb", description="Engine that runs the SQL."
+    )
+    results: Path = Field(
+        default=Path("opwatch-results"),
+        description="Folder of result tables (partitioned Parquet) and run state.",
+    )
+    state: str | None = Field(
+        default=None,
+        description="Run-state database, a SQLAlchemy URL (default: SQLite in the results folder).",
+    )
+    database: Path | None = Field(
+        default=None, description="A DuckDB file holding input tables, attached read-only."
+    )
+    threads: int | None = Field(default=None, gt=0, description="Engine threads (default: all).")
+    memory_limit: str | None = Field(
+        default=None, description='Engine memory limit, e.g. "8GB" (default: the engine\'s).'
+    )
+    batch_days: int = Field(
+        default=7, gt=0, description="Days of a submission-date backfill computed by one query."
+    )
+
+
 class Settings(BaseModel):
     """All settings of an opwatch installation."""
 
     model_config = ConfigDict(extra="forbid")
     config: ConfigSettings = Field(default_factory=ConfigSettings)
     experiments: ExperimentSettings = Field(default_factory=ExperimentSettings)
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+    tables: dict[str, str] = Field(
+        default_factory=dict,
+        description="Table names in configs → a local table, or Parquet files (a path or glob).",
+    )
 
 
 def load_settings(path: Path | None) -> Settings | Diagnostic:
@@ -64,7 +98,23 @@ def load_settings(path: Path | None) -> Settings | Diagnostic:
     settings.config.definitions = [base / d for d in settings.config.definitions]
     if settings.config.projects is not None:
         settings.config.projects = base / settings.config.projects
+    settings.engine.results = base / settings.engine.results
+    if settings.engine.database is not None:
+        settings.engine.database = base / settings.engine.database
+    settings.tables = {name: _local_path(base, source) for name, source in settings.tables.items()}
     metadata = settings.experiments.metadata
     if metadata and "://" not in metadata:
         settings.experiments.metadata = str(base / metadata)
     return settings
+
+
+def is_parquet_source(source: str) -> bool:
+    """Whether a ``[tables]`` value names Parquet files rather than a table."""
+    return source.endswith(".parquet") or "*" in source or "/" in source
+
+
+def _local_path(base: Path, source: str) -> str:
+    """A Parquet path relative to the settings file made absolute; table names unchanged."""
+    if not is_parquet_source(source) or Path(source).is_absolute():
+        return source
+    return str(base / source)

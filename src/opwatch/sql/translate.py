@@ -22,8 +22,11 @@ from sqlglot import exp
 READ_DIALECT = "bigquery"
 QUOTE_ALL_IDENTIFIERS = frozenset({"spark"})
 """Dialects whose parser rejects column names such as ``values`` unless they are quoted."""
-UDF_ROOTS = frozenset({"mozfun", "udf", "udf_js"})
+UDF_ROOTS = frozenset({"mozfun", "udf", "udf_js", "opwatch"})
 """The first name of a shared UDF's path; anything before it (a project) is dropped."""
+OWN_ROOT = "opwatch"
+"""opwatch's own helpers (``opwatch.normalized_histogram``), defined for every engine, BigQuery
+included, as ``opwatch_<name>``."""
 
 
 @dataclass(frozen=True)
@@ -41,26 +44,36 @@ class TableMap:
         return full if self.keep_project or len(parts) < 3 else ".".join(parts[-2:])
 
 
-def translate(sql: str, dialect: str, tables: TableMap | None = None) -> str:
+def translate(
+    sql: str, dialect: str, tables: TableMap | None = None, *, pretty: bool = False
+) -> str:
     """``sql`` (BigQuery) in ``dialect``, with UDFs, SAFE calls and tables rewritten."""
     tree = sqlglot.parse_one(sql, read=READ_DIALECT)
     if dialect != READ_DIALECT:
         tree = tree.transform(_rewrite_udf_call).transform(_drop_safe_prefix)
         tree = tree.transform(_clamp_substring_start)
+    else:
+        tree = tree.transform(lambda node: _rewrite_udf_call(node, roots={OWN_ROOT}))
+    if dialect == "duckdb":
+        tree = tree.transform(_array_agg_ignore_nulls_once).transform(_unnest_struct_fields)
     if tables is not None:
         tree = tree.transform(lambda node: _map_table(node, tables))
-    return tree.sql(dialect=dialect, identify=dialect in QUOTE_ALL_IDENTIFIERS)
+    return tree.sql(dialect=dialect, identify=dialect in QUOTE_ALL_IDENTIFIERS, pretty=pretty)
 
 
-def compat_function_name(path: list[str]) -> str | None:
+def compat_function_name(
+    path: list[str], roots: frozenset[str] | set[str] = UDF_ROOTS
+) -> str | None:
     """``["moz-fx-data-shared-prod", "udf", "get_key"]`` → ``udf_get_key``; None if not a UDF."""
     for index, name in enumerate(path):
-        if name.lower() in UDF_ROOTS:
+        if name.lower() in roots:
             return "_".join(part.lower() for part in path[index:])
     return None
 
 
-def _rewrite_udf_call(node: exp.Expression) -> exp.Expression:
+def _rewrite_udf_call(
+    node: exp.Expression, roots: frozenset[str] | set[str] = UDF_ROOTS
+) -> exp.Expression:
     """``a.b.f(x)`` parses as a Dot over a call, or (inside some calls) as a Column of one."""
     if isinstance(node, exp.Dot) and isinstance(node.expression, exp.Anonymous):
         call, prefix = node.expression, _dotted_names(node.this)
@@ -69,11 +82,14 @@ def _rewrite_udf_call(node: exp.Expression) -> exp.Expression:
         prefix = [node.args[key].name for key in ("catalog", "db", "table") if node.args.get(key)]
     else:
         return node
-    name = compat_function_name([*prefix, call.name]) if prefix is not None else None
+    name = compat_function_name([*prefix, call.name], roots) if prefix is not None else None
     if name is None:
         return node
     # sqlglot does not descend into a replaced node: rewrite nested calls here
-    arguments = [argument.transform(_rewrite_udf_call) for argument in call.expressions]
+    arguments = [
+        argument.transform(lambda inner: _rewrite_udf_call(inner, roots))
+        for argument in call.expressions
+    ]
     return exp.Anonymous(this=name, expressions=arguments)
 
 
@@ -94,6 +110,37 @@ def _drop_safe_prefix(node: exp.Expression) -> exp.Expression:
         inner: exp.Expression = node.this
         return inner.transform(_drop_safe_prefix)  # sqlglot skips a replaced node's children
     return node
+
+
+def _array_agg_ignore_nulls_once(node: exp.Expression) -> exp.Expression:
+    """DuckDB: ``ARRAY_AGG(x IGNORE NULLS)`` → ``LIST_FILTER(ARRAY_AGG(x), v -> v IS NOT NULL)``.
+
+    sqlglot's own rendering, ``ARRAY_AGG(x) FILTER (WHERE x IS NOT NULL)``, evaluates ``x``
+    twice; for ``mozfun.hist.extract(h)`` that parses every histogram's JSON twice.
+    """
+    if not (isinstance(node, exp.IgnoreNulls) and isinstance(node.this, exp.ArrayAgg)):
+        return node
+    item = exp.to_identifier("_opwatch_item")
+    keep = exp.Lambda(
+        this=exp.Not(this=exp.Is(this=exp.column(item), expression=exp.Null())), expressions=[item]
+    )
+    return exp.Anonymous(this="LIST_FILTER", expressions=[node.this, keep])
+
+
+def _unnest_struct_fields(node: exp.Expression) -> exp.Expression:
+    """DuckDB: an unaliased ``FROM UNNEST(structs)`` exposes the structs' fields as columns.
+
+    In BigQuery, ``(SELECT SUM(value) FROM UNNEST(histogram.values))`` reads each element's
+    ``value`` field; DuckDB's UNNEST yields one struct column instead, unless it is told to
+    unnest recursively. (An aliased UNNEST names the element, the same in both.)
+    """
+    if not isinstance(node, exp.Unnest) or node.args.get("alias"):
+        return node
+    if not isinstance(node.parent, (exp.From, exp.Join)) or len(node.expressions) != 1:
+        return node
+    recursive = exp.Kwarg(this=exp.var("recursive"), expression=exp.true())
+    unnest = exp.Anonymous(this="UNNEST", expressions=[node.expressions[0], recursive])
+    return exp.select(unnest).subquery()
 
 
 def _clamp_substring_start(node: exp.Expression) -> exp.Expression:

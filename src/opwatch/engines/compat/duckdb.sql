@@ -6,20 +6,21 @@
 
 -- mozfun.hist.extract(histogram STRING): a legacy telemetry histogram (JSON) as a struct;
 -- `values` lists the buckets as (key, value) pairs. NULL for NULL or unparsable input.
+-- from_json parses each document once (json_valid is a cheap scan that guards it). A macro
+-- argument used twice is evaluated twice, so the parsed document is bound once as a lambda
+-- parameter: list_transform([x], lambda p: ...)[1] (this idiom recurs below).
 CREATE OR REPLACE MACRO mozfun_hist_extract(histogram) AS (
-    CASE WHEN histogram IS NOT NULL AND json_valid(histogram) THEN struct_pack(
-        bucket_count := TRY_CAST(json_extract_string(histogram, '$.bucket_count') AS BIGINT),
-        histogram_type := TRY_CAST(json_extract_string(histogram, '$.histogram_type') AS BIGINT),
-        "sum" := TRY_CAST(json_extract_string(histogram, '$.sum') AS BIGINT),
-        "range" := TRY_CAST(json_extract(histogram, '$.range') AS BIGINT[]),
-        "values" := list_transform(
-            COALESCE(json_keys(histogram, '$.values'), []),
-            lambda bucket: struct_pack(
-                key := CAST(bucket AS BIGINT),
-                value := CAST(json_extract_string(histogram, '$.values."' || bucket || '"') AS BIGINT)
-            )
-        )
-    ) END
+    CASE WHEN json_valid(histogram) THEN list_transform(
+        [from_json(histogram, '{"bucket_count": "BIGINT", "histogram_type": "BIGINT",
+            "sum": "BIGINT", "range": "BIGINT[]", "values": "MAP(BIGINT, BIGINT)"}')],
+        lambda parsed: struct_pack(
+            bucket_count := parsed.bucket_count,
+            histogram_type := parsed.histogram_type,
+            "sum" := parsed."sum",
+            "range" := parsed."range",
+            "values" := COALESCE(map_entries(parsed."values"), [])
+        ))[1]
+    END
 )
 ;
 -- mozfun.map.get_key(map ARRAY<STRUCT<key, value>>, key): the value of the first entry with key.
@@ -103,4 +104,55 @@ CREATE OR REPLACE MACRO mozfun_norm_windows_version_info(os, os_version, build_n
         WHEN os_version = '10.0' AND build_number >= 22000 THEN 'Windows 11'
         WHEN os_version = '10.0' THEN 'Windows 10'
     END
+)
+
+;
+-- mozfun.glam.histogram_normalized_sum(arrs ARRAY<STRUCT<key STRING, value INT64>>, weight):
+-- counts summed per key, divided by the total count, times weight (NULL values when the total
+-- is 0, as SAFE_DIVIDE gives). Keys are kept as given, listed in sorted order.
+CREATE OR REPLACE MACRO mozfun_glam_histogram_normalized_sum(arrs, weight) AS (
+    list_transform(list_sort(list_distinct(list_transform(arrs, lambda e: e.key))),
+        lambda k: struct_pack(
+            key := k,
+            value := CAST(list_sum(list_transform(list_filter(arrs, lambda e: e.key = k),
+                                                  lambda e: e.value)) AS DOUBLE)
+                     / nullif(list_sum(list_transform(arrs, lambda e: e.value)), 0) * weight))
+)
+;
+-- opwatch's own helpers (templates call them as opwatch.<name>).
+-- opwatch.normalized_histogram(histograms ARRAY<STRUCT<..., values ARRAY<STRUCT<key, value>>>>):
+-- one client's histograms summed per bucket and divided by their total, so that the client
+-- weighs 1 however many pings it sent: ARRAY<STRUCT<key INT64, value FLOAT64>> sorted by key.
+-- Keys may be integers (legacy histograms) or numeric strings (Glean distributions).
+-- NULL when the client has no histogram or every count is zero.
+-- A client usually sends one histogram a day: its keys are distinct already, so it only needs
+-- sorting and dividing; the general case sums equal keys (quadratic in the bucket count).
+CREATE OR REPLACE MACRO opwatch_normalized_histogram(histograms) AS (
+    CASE WHEN len(histograms) = 1
+    THEN opwatch_divided_by_total(list_sort(opwatch_entries(histograms[1]."values")))
+    ELSE opwatch_divided_by_total(opwatch_summed_by_key(
+        flatten(list_transform(histograms, lambda h: opwatch_entries(h."values")))))
+    END
+)
+;
+-- A histogram's (key, value) pairs with integer keys and real values.
+CREATE OR REPLACE MACRO opwatch_entries(pairs) AS (
+    list_transform(pairs,
+        lambda e: struct_pack(key := CAST(e.key AS BIGINT), value := CAST(e.value AS DOUBLE)))
+)
+;
+-- Entries summed per key, sorted by key.
+CREATE OR REPLACE MACRO opwatch_summed_by_key(entries) AS (
+    list_transform([entries], lambda all_entries: list_transform(
+        list_sort(list_distinct(list_transform(all_entries, lambda e: e.key))),
+        lambda bucket: struct_pack(key := bucket, value := list_sum(list_transform(
+            list_filter(all_entries, lambda e: e.key = bucket), lambda e: e.value)))))[1]
+)
+;
+-- Entries divided by their total; NULL when there are none or the total is zero.
+CREATE OR REPLACE MACRO opwatch_divided_by_total(entries) AS (
+    list_transform([entries], lambda sorted_entries:
+        list_transform([list_sum(list_transform(sorted_entries, lambda e: e.value))],
+            lambda total: CASE WHEN total > 0 THEN list_transform(sorted_entries,
+                lambda e: struct_pack(key := e.key, value := e.value / total)) END)[1])[1]
 )

@@ -1,11 +1,8 @@
-"""The ``opwatch`` command, run as a user runs it: a subprocess, its output and exit code."""
+"""``opwatch validate``, ``show`` and the command set, run as a user runs them."""
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from opwatch.cli import app
+from tests.cli.helpers import opwatch
 from tests.conftest import CORPUS
 
 COMMANDS = sorted(
@@ -20,21 +18,8 @@ COMMANDS = sorted(
 )
 
 
-def opwatch(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "opwatch", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["demo", "show", "validate"]
+    assert COMMANDS == ["backfill", "demo", "render", "run", "show", "validate"]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])
@@ -110,10 +95,3 @@ def test_show_invalid_project_exits_one(config_tree: Callable[[str], Path]) -> N
     result = opwatch("show", str(config_tree('[project]\nmetrics = ["nope"]\n')))
     assert result.returncode == 1
     assert 'metric "nope" is not defined' in result.stderr
-
-
-def test_demo_validates_and_shows_the_demo_project(tmp_path: Path) -> None:
-    result = opwatch("demo", cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "1 project valid: 0 errors" in result.stdout
-    assert "[project.population]" in result.stdout

@@ -1,0 +1,143 @@
+"""``opwatch demo``: synthetic telemetry, the ETL on DuckDB, and a summary — the main job.
+
+The demo folder is a complete installation: ``data/`` (Parquet shaped like Mozilla's tables),
+``config/`` (the demo project, laid out like metric-hub), ``opwatch.toml`` (tables mapped to the
+Parquet files, results in ``results/``) and ``results/``. Inside it, ``opwatch run`` and
+``opwatch backfill`` work as they would on real data.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import tomli_w
+import typer
+from rich.progress import Progress
+
+from opwatch.cli.app import (
+    EXIT_RUN_FAILED,
+    QuietOption,
+    app,
+    configure_logging,
+    err,
+    out,
+)
+from opwatch.cli.run_commands import PROGRESS_COLUMNS, run_projects
+from opwatch.config import Project, Settings, load_project, load_settings
+from opwatch.demo import demo_config_dir, demo_project_path
+from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
+from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS, corpus_experiments
+from opwatch.errors import ConfigError
+from opwatch.pipeline import open_runner
+
+SPEC_FILE = "demo-spec.json"
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--folder", help="Where the demo installation is written.")
+    ] = Path("opwatch-demo"),
+    clients: Annotated[int, typer.Option(min=10, help="Synthetic clients.")] = 2000,
+    days: Annotated[int, typer.Option(min=2, help="Days of telemetry, ending --end-date.")] = 28,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic data.")] = 1,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(
+            "--corpus",
+            exists=True,
+            file_okay=False,
+            help="A folder of real OpMon configs (metric-hub/, opmon-config-2022/): also run "
+            "the corpus projects the demo data can feed.",
+        ),
+    ] = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, summarize."""
+    configure_logging(quiet)
+    projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
+    experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
+    spec = DemoSpec(clients=clients, days=days, seed=seed, experiments=experiments)
+    data, fresh = _data(spec, folder)
+    settings = _write_installation(folder, data)
+    all_days = [data.start_date + timedelta(days=n) for n in range(spec.days)]
+    with open_runner(settings) as runner:
+        result = run_projects(runner, projects, all_days, force=fresh, within_window=False)
+    _print_next_steps(folder, spec, data)
+    if not result.ok:
+        raise typer.Exit(EXIT_RUN_FAILED)
+
+
+def _corpus_projects(corpus: Path | None) -> list[Project]:
+    if corpus is None:
+        return []
+    return [load_project(corpus / supported.path) for supported in SUPPORTED_PROJECTS]
+
+
+def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
+    """The generated data, regenerated unless the folder holds data of the same spec."""
+    spec_file = folder / SPEC_FILE
+    wanted = json.dumps(asdict(spec), default=str, sort_keys=True)
+    data_folder = folder / "data"
+    fresh = not (spec_file.is_file() and spec_file.read_text() == wanted)
+    if fresh:
+        shutil.rmtree(data_folder, ignore_errors=True)
+    with Progress(*PROGRESS_COLUMNS, console=err) as progress:
+        task = progress.add_task("generating telemetry", total=None)
+
+        def report(table: str, done: int, total: int) -> None:
+            progress.update(task, description=f"generating {table}", completed=done, total=total)
+
+        data = generate(spec, data_folder, progress=report)
+    spec_file.write_text(wanted)
+    return data, fresh
+
+
+def _write_installation(folder: Path, data: GeneratedData) -> Settings:
+    """The demo config tree and an ``opwatch.toml`` mapping tables to the generated files."""
+    config = folder / "config"
+    shutil.rmtree(config, ignore_errors=True)
+    shutil.copytree(demo_config_dir(), config)
+    tables = {
+        name: str(Path(glob).relative_to(folder.resolve())) for name, glob in data.tables.items()
+    }
+    settings_text = tomli_w.dumps(
+        {
+            "config": {"projects": "config/opmon"},
+            "engine": {"name": "duckdb", "results": "results"},
+            "tables": tables,
+        }
+    )
+    path = folder / "opwatch.toml"
+    path.write_text("# Written by `opwatch demo`.\n" + settings_text)
+    settings = load_settings(path)
+    if not isinstance(settings, Settings):
+        raise ConfigError([settings])
+    return settings
+
+
+def _print_next_steps(folder: Path, spec: DemoSpec, data: GeneratedData) -> None:
+    effects = spec.effects
+    out.print(
+        f"\nDemo data: {spec.clients:,} clients, {data.start_date} to {data.end_date}, "
+        f"{sum(data.rows.values()):,} rows in {len(data.rows)} tables under {folder / 'data'}."
+    )
+    out.print(
+        "Planted: "
+        f"branch {effects.regression_branch!r} of {effects.regression_experiment!r} regresses GC "
+        f"time x{effects.regression_factor} from {effects.regression_start or 'two thirds in'}; "
+        f"builds from {effects.build_shift_from or 'the middle day'} shift memory and page "
+        f"load x{effects.build_shift_factor}; {effects.dimension_os} crashes twice as often.",
+        highlight=False,
+    )
+    out.print(f"Results: {folder / 'results' / 'tables'} (Parquet, one file per day).")
+    out.print(
+        f"Next: cd {folder} && opwatch run --date {data.end_date} --force   "
+        "(settings in opwatch.toml)",
+        highlight=False,
+    )

@@ -1,0 +1,120 @@
+"""Where the embedded engine keeps result tables: Parquet files, one per day partition.
+
+Layout under the results folder (``engine.results``)::
+
+    tables/<table>/submission_date=YYYY-MM-DD/data.parquet    partitioned tables
+    tables/<table>/data.parquet                              unpartitioned (projects_v1)
+    .staging/<run id>/...                                    files being written
+    .lock                                                    held by the one writing process
+
+Why files and not one DuckDB database: DuckDB lets one process write a database file and no
+other process open it meanwhile, so the dashboard server could not read while a run writes.
+Parquet files can be read by any number of processes. A partition is replaced by writing the
+new file in ``.staging`` and renaming it over the old one (``rename(2)``, atomic on POSIX): a
+reader sees the old partition or the new one, never half of one, and a failed or killed run
+leaves the previous partition as it was.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import shutil
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from opwatch.errors import EngineError
+
+PARTITION_COLUMN = "submission_date"
+DATA_FILE = "data.parquet"
+
+
+class ResultStore:
+    """The folder of result tables, with atomic partition replacement."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tables = root / "tables"
+
+    def table_dir(self, table: str) -> Path:
+        """The folder of ``table``."""
+        return self.tables / table
+
+    def partition_file(self, table: str, day: date) -> Path:
+        """The file holding ``table``'s rows of ``day``."""
+        return self.table_dir(table) / f"{PARTITION_COLUMN}={day.isoformat()}" / DATA_FILE
+
+    def table_file(self, table: str) -> Path:
+        """The file of an unpartitioned table."""
+        return self.table_dir(table) / DATA_FILE
+
+    def files_glob(self, table: str) -> str:
+        """A glob matching every data file of ``table`` (for ``read_parquet``)."""
+        if self.table_file(table).exists():
+            return str(self.table_file(table))
+        return str(self.table_dir(table) / f"{PARTITION_COLUMN}=*" / DATA_FILE)
+
+    def has_table(self, table: str) -> bool:
+        """Whether ``table`` has any data file."""
+        directory = self.table_dir(table)
+        return directory.is_dir() and any(directory.rglob(DATA_FILE))
+
+    def partitions(self, table: str) -> list[date]:
+        """The days ``table`` holds, in order."""
+        prefix = f"{PARTITION_COLUMN}="
+        directory = self.table_dir(table)
+        if not directory.is_dir():
+            return []
+        return sorted(
+            date.fromisoformat(path.parent.name.removeprefix(prefix))
+            for path in directory.glob(f"{prefix}*/{DATA_FILE}")
+        )
+
+    def publish_partition(self, table: str, day: date, staged: Path | None) -> None:
+        """Make ``staged`` the partition of ``day`` (None removes the partition)."""
+        target = self.partition_file(table, day)
+        if staged is None:
+            target.unlink(missing_ok=True)
+            return
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(target)
+
+    def publish_table(self, table: str, staged: Path) -> None:
+        """Make ``staged`` the whole of the unpartitioned ``table``."""
+        target = self.table_file(table)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staged.replace(target)
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh staging folder on the same file system, removed afterwards."""
+        folder = self.root / ".staging" / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Exclusive right to write results; a second writer fails at once with a clear error."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with (self.root / ".lock").open("w") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise EngineError(
+                    f"another opwatch process is writing results in {self.root}; "
+                    "wait for it to finish (or point engine.results elsewhere)"
+                ) from None
+            self._remove_abandoned_staging()
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _remove_abandoned_staging(self) -> None:
+        """Staging left by a killed run (only the lock holder may write, so none is live)."""
+        shutil.rmtree(self.root / ".staging", ignore_errors=True)
