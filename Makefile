@@ -9,8 +9,10 @@ $(STAMP): pyproject.toml requirements.lock scripts/bootstrap.sh scripts/system-p
 	VENV=$(VENV) scripts/bootstrap.sh
 	touch $(STAMP)
 
-demo: $(STAMP)  ## run the main job on the embedded default
-	$(BIN)/opwatch demo
+CORPUS ?= ../shared/corpus
+
+demo: $(STAMP)  ## run the main job on the embedded default: demo data, ETL on DuckDB
+	$(BIN)/opwatch demo $(if $(wildcard $(CORPUS)),--corpus $(CORPUS))
 
 test: $(STAMP)  ## run the test suite
 	$(BIN)/pytest

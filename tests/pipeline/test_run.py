@@ -8,15 +8,18 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pytest
 import tomli_w
 
 from opwatch.config import load_project
 from opwatch.demo import demo_config_dir, demo_project_path
 from opwatch.demo.telemetry import GeneratedData
+from opwatch.errors import RenderError
 from opwatch.pipeline import open_runner
 from opwatch.pipeline.state import FAILED, SUCCESS
 from tests.pipeline.conftest import all_tables, days, settings_for, table_rows
@@ -210,3 +213,24 @@ def wait_for_successes(state: Path, at_least: int, timeout: float = 120) -> None
     while successes(state) < at_least:
         assert time.monotonic() < deadline, "the backfill made no progress"
         time.sleep(0.02)
+
+
+def test_two_projects_with_one_slug_are_refused_before_anything_runs(
+    telemetry: GeneratedData, tmp_path: Path
+) -> None:
+    project = load_project(demo_project_path())
+    with open_runner(settings_for(telemetry, tmp_path / "results")) as runner:
+        with pytest.raises(RenderError, match='two projects are named "opwatch-demo"'):
+            runner.run([project, replace(project, name="copy")], days(telemetry)[:1])
+        assert runner.state.days("opwatch-demo") == {}
+
+
+def test_a_renamed_project_still_reads_its_experiments_enrollments(
+    telemetry: GeneratedData, tmp_path: Path
+) -> None:
+    results = tmp_path / "results"
+    project = load_project(demo_project_path())
+    renamed = replace(project, slug="demo-again", experiment_slug=project.slug)
+    with open_runner(settings_for(telemetry, results)) as runner:
+        assert runner.run([project, renamed], days(telemetry)[:2]).ok
+    assert table_rows(results, "demo_again_scalar") == table_rows(results, f"{SLUG}_scalar")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -21,7 +21,6 @@ from rich.progress import Progress
 
 from opwatch.cli.app import (
     EXIT_RUN_FAILED,
-    QuietOption,
     app,
     configure_logging,
     err,
@@ -36,6 +35,7 @@ from opwatch.errors import ConfigError
 from opwatch.pipeline import open_runner
 
 SPEC_FILE = "demo-spec.json"
+LEGACY_SUFFIX = "-gen1"
 
 
 @app.command()
@@ -56,10 +56,12 @@ def demo(
             "the corpus projects the demo data can feed.",
         ),
     ] = None,
-    quiet: QuietOption = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log every batch run (default: summary only).")
+    ] = False,
 ) -> None:
     """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, summarize."""
-    configure_logging(quiet)
+    configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
     spec = DemoSpec(clients=clients, days=days, seed=seed, experiments=experiments)
@@ -74,9 +76,18 @@ def demo(
 
 
 def _corpus_projects(corpus: Path | None) -> list[Project]:
+    """The corpus projects the data feed; a generation 1 project whose slug a generation 2
+    one also has is run as ``<slug>-gen1``, still reading its experiment's enrollments."""
     if corpus is None:
         return []
-    return [load_project(corpus / supported.path) for supported in SUPPORTED_PROJECTS]
+    projects = [load_project(corpus / supported.path) for supported in SUPPORTED_PROJECTS]
+    current = {project.slug for project in projects if project.generation == 2}
+    return [
+        replace(project, slug=f"{project.slug}{LEGACY_SUFFIX}", experiment_slug=project.slug)
+        if project.generation == 1 and project.slug in current
+        else project
+        for project in projects
+    ]
 
 
 def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
@@ -130,9 +141,10 @@ def _print_next_steps(folder: Path, spec: DemoSpec, data: GeneratedData) -> None
     out.print(
         "Planted: "
         f"branch {effects.regression_branch!r} of {effects.regression_experiment!r} regresses GC "
-        f"time x{effects.regression_factor} from {effects.regression_start or 'two thirds in'}; "
-        f"builds from {effects.build_shift_from or 'the middle day'} shift memory and page "
-        f"load x{effects.build_shift_factor}; {effects.dimension_os} crashes twice as often.",
+        f"time x{effects.regression_factor} from {spec.regression_start}; builds dated "
+        f"{spec.build_shift_from} or later shift memory and page loads "
+        f"x{effects.build_shift_factor}; {effects.dimension_os} clients crash "
+        f"x{effects.dimension_crash_factor} as often.",
         highlight=False,
     )
     out.print(f"Results: {folder / 'results' / 'tables'} (Parquet, one file per day).")

@@ -171,8 +171,9 @@ class ProgressBar:
 def summary_table(result: RunResult) -> Table:
     """One line per project: days computed, skipped and failed, client rows, time."""
     table = Table(title="Run summary")
-    for column in ("project", "computed", "skipped", "failed", "client rows", "seconds"):
-        table.add_column(column, justify="left" if column == "project" else "right")
+    table.add_column("project", overflow="fold")
+    for column in ("computed", "skipped", "failed", "client rows", "seconds"):
+        table.add_column(column, justify="right")
     for slug, project in result.projects.items():
         table.add_row(
             slug,

@@ -162,6 +162,14 @@ class Project:
     compact_visualization: bool = False
     generation: int = 2
     source_files: tuple[Path, ...] = ()
+    experiment_slug: str | None = None
+    """The experiment or rollout whose enrollments give branches, when it is not the slug (two
+    projects of one experiment, e.g. both config generations run side by side)."""
+
+    @property
+    def enrollment_slug(self) -> str:
+        """The slug looked up in clients' enrollments."""
+        return self.experiment_slug or self.slug
 
     @property
     def table_slug(self) -> str:

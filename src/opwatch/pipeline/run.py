@@ -22,7 +22,7 @@ from typing import Protocol
 
 from opwatch.config.resolved import Project
 from opwatch.engines.base import Engine
-from opwatch.errors import OpwatchError
+from opwatch.errors import OpwatchError, RenderError
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
 from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState, now
 from opwatch.sql.plan import plan_run
@@ -96,6 +96,7 @@ class Runner:
         ``within_window=False`` ignores the projects' own dates and ``skip`` (the demo runs
         real configs from years ago on today's synthetic data).
         """
+        _check_unique_slugs(projects)
         result = RunResult()
         batches: list[Batch] = []
         for project in projects:
@@ -220,6 +221,20 @@ class Runner:
         rows = [project_row(project) for project in projects]
         if rows and self.engine.can_execute:
             self.engine.replace_table(PROJECTS_TABLE, rows, "slug", PROJECTS_COLUMNS)
+
+
+def _check_unique_slugs(projects: list[Project]) -> None:
+    """Two projects with one slug would overwrite each other's tables and run state."""
+    seen: dict[str, Project] = {}
+    for project in projects:
+        other = seen.setdefault(project.slug, project)
+        if other is not project:
+            files = [str(p.source_files[-1]) for p in (other, project) if p.source_files]
+            raise RenderError(
+                f'two projects are named "{project.slug}" ({" and ".join(files)}); their results '
+                "would overwrite each other: run them with different results folders, or "
+                "rename one file"
+            )
 
 
 def is_active(project: Project, day: date) -> bool:

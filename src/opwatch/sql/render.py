@@ -106,7 +106,7 @@ def _enrollment(project: Project, source: DataSource) -> str:
         column_type = "native" if project.platform == DESKTOP_PLATFORM else "glean"
     template = EXPERIMENTS_COLUMNS.get(column_type)
     # a table without enrollments: nobody is in a branch
-    return template.format(slug=project.slug) if template else "CAST(NULL AS STRING)"
+    return template.format(slug=project.enrollment_slug) if template else "CAST(NULL AS STRING)"
 
 
 def _context(plan: QueryPlan) -> dict[str, object]:
