@@ -11,9 +11,9 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import tomli_w
 import typer
@@ -91,13 +91,16 @@ def _corpus_projects(corpus: Path | None) -> list[Project]:
 
 
 def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
-    """The generated data, regenerated unless the folder holds data of the same spec."""
+    """The generated data, and whether it is new: reused when the folder holds data of the
+    same spec (generation is deterministic), else generated afresh."""
     spec_file = folder / SPEC_FILE
     wanted = json.dumps(asdict(spec), default=str, sort_keys=True)
+    if spec_file.is_file():
+        recorded = json.loads(spec_file.read_text())
+        if recorded.get("spec") == wanted:
+            return _generated_data(recorded["data"]), False
     data_folder = folder / "data"
-    fresh = not (spec_file.is_file() and spec_file.read_text() == wanted)
-    if fresh:
-        shutil.rmtree(data_folder, ignore_errors=True)
+    shutil.rmtree(data_folder, ignore_errors=True)
     with Progress(*PROGRESS_COLUMNS, console=err) as progress:
         task = progress.add_task("generating telemetry", total=None)
 
@@ -105,8 +108,18 @@ def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
             progress.update(task, description=f"generating {table}", completed=done, total=total)
 
         data = generate(spec, data_folder, progress=report)
-    spec_file.write_text(wanted)
-    return data, fresh
+    spec_file.write_text(json.dumps({"spec": wanted, "data": asdict(data)}, default=str))
+    return data, True
+
+
+def _generated_data(recorded: dict[str, Any]) -> GeneratedData:
+    return GeneratedData(
+        folder=Path(recorded["folder"]),
+        tables=recorded["tables"],
+        rows=recorded["rows"],
+        start_date=date.fromisoformat(recorded["start_date"]),
+        end_date=date.fromisoformat(recorded["end_date"]),
+    )
 
 
 def _write_installation(folder: Path, data: GeneratedData) -> Settings:

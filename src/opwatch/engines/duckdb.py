@@ -120,13 +120,6 @@ class DuckDBEngine(Engine):
             self._execute(statement, None)
             self.store.publish_table(table, staged)
 
-    def query(self, sql: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Rows of ``sql`` run in this session."""
-        try:
-            return self.connection.execute(sql, parameters or []).fetchall()
-        except duckdb.Error as error:
-            raise EngineError(str(error), engine=self.name, sql=sql) from error
-
     def close(self) -> None:
         """Close the session (results are files: nothing to flush)."""
         if self._connection is not None:

@@ -13,7 +13,7 @@ from functools import cache
 
 import jinja2
 
-from opwatch.config.resolved import DataSource, Dimension, Project
+from opwatch.config.resolved import DataSource, Project
 from opwatch.sql.plan import QueryPlan
 from opwatch.sql.translate import TableMap, translate
 
@@ -165,4 +165,4 @@ def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-__all__ = ["CLIENTS_TABLE", "BranchRule", "Dimension", "RunQueries", "branch_rule", "render_run"]
+__all__ = ["CLIENTS_TABLE", "BranchRule", "RunQueries", "branch_rule", "render_run"]
