@@ -126,7 +126,5 @@ def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     assert "Planted:" in result.stdout
     rerun = opwatch("run", "--date", "2026-11-01", "--force", cwd=folder)
     assert rerun.returncode == 0, rerun.stderr
-    again = opwatch(
-        "demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), cwd=tmp_path
-    )
+    again = opwatch("demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), cwd=tmp_path)
     assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused

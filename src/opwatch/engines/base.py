@@ -22,6 +22,7 @@ import jinja2
 from opwatch.config.settings import Settings
 from opwatch.engines.compat import compat_statements
 from opwatch.errors import EngineError
+from opwatch.sql.environment import sql_environment
 from opwatch.sql.plan import QueryPlan
 from opwatch.sql.render import CLIENTS_TABLE, RunQueries, render_run
 from opwatch.sql.translate import TableMap
@@ -160,17 +161,4 @@ def _templates(engine: str) -> jinja2.Environment:
             jinja2.PackageLoader("opwatch.engines", "templates/default"),
         ]
     )
-    environment = jinja2.Environment(
-        loader=loader,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # SQL, not HTML
-    )
-    environment.filters["literal"] = sql_literal
-    return environment
-
-
-def sql_literal(text: object) -> str:
-    """``text`` as a single-quoted SQL string literal."""
-    return "'" + str(text).replace("'", "''") + "'"
+    return sql_environment(loader)

@@ -14,6 +14,7 @@ from functools import cache
 import jinja2
 
 from opwatch.config.resolved import DataSource, Project
+from opwatch.sql.environment import sql_environment
 from opwatch.sql.plan import QueryPlan
 from opwatch.sql.translate import TableMap, translate
 
@@ -149,14 +150,7 @@ def _ident(name: str) -> str:
 
 @cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("opwatch.sql", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # SQL, not HTML
-        keep_trailing_newline=True,
-    )
+    environment = sql_environment(jinja2.PackageLoader("opwatch.sql", "templates"))
     environment.filters["ident"] = _ident
     return environment
 

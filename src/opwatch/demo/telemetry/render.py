@@ -16,6 +16,8 @@ from functools import cache
 
 import jinja2
 
+from opwatch.sql.environment import sql_environment
+
 STATEMENT_SEPARATOR = re.compile(r"^;\s*$", re.MULTILINE)
 
 
@@ -65,15 +67,8 @@ def name_tag(name: str) -> int:
 
 @cache
 def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("opwatch.demo.telemetry", "templates"),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,  # SQL, not HTML
-        keep_trailing_newline=True,
-    )
-    environment.filters["literal"] = sql_literal
+    environment = sql_environment(jinja2.PackageLoader("opwatch.demo.telemetry", "templates"))
+    environment.filters["literal"] = sql_literal  # typed: numbers and booleans unquoted
     environment.filters["double"] = sql_double
     environment.filters["tag"] = name_tag
     return environment
