@@ -24,7 +24,7 @@ from opwatch.config import load_project
 from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
 from opwatch.pipeline import open_runner
-from tests.pipeline.conftest import days, settings_for, table_rows
+from tests.conftest import days, settings_for, table_rows
 
 SLUG = "opwatch-demo"
 BRANCHES = ("control", "treatment")

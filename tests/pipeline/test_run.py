@@ -22,7 +22,7 @@ from opwatch.demo.telemetry import GeneratedData
 from opwatch.errors import RenderError
 from opwatch.pipeline import open_runner
 from opwatch.pipeline.state import FAILED, SUCCESS
-from tests.pipeline.conftest import all_tables, days, settings_for, table_rows
+from tests.conftest import all_tables, days, settings_for, table_rows
 
 SLUG = "opwatch_demo"
 

@@ -145,6 +145,13 @@ class Engine(ABC):
             f"{table}: the {self.name} engine cannot write tables yet", engine=self.name
         )
 
+    def read(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` over the result tables, named as written (``<slug>_scalar``).
+
+        Reads never wait for a run and never see a partition half written.
+        """
+        raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
+
     def writer_lock(self) -> AbstractContextManager[None]:
         """Held while a run writes results: one writer at a time."""
         return nullcontext()

@@ -120,6 +120,22 @@ class DuckDBEngine(Engine):
             self._execute(statement, None)
             self.store.publish_table(table, staged)
 
+    def read(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` in a session of its own, with a view per result table.
+
+        The run's session is left alone: a reader may be another thread or process.
+        """
+        with duckdb.connect(":memory:") as reader:
+            for table in self.store.table_names():
+                statement = self.statements(
+                    "parquet_view", view=_ident(table), path=self.store.files_glob(table)
+                )[0]
+                reader.execute(statement)
+            try:
+                return reader.execute(query, parameters or []).fetchall()
+            except duckdb.Error as error:
+                raise EngineError(_first_line(str(error)), engine=self.name, sql=query) from error
+
     def close(self) -> None:
         """Close the session (results are files: nothing to flush)."""
         if self._connection is not None:

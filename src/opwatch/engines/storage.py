@@ -56,6 +56,12 @@ class ResultStore:
             return str(self.table_file(table))
         return str(self.table_dir(table) / f"{PARTITION_COLUMN}=*" / DATA_FILE)
 
+    def table_names(self) -> list[str]:
+        """Every table with data, sorted."""
+        if not self.tables.is_dir():
+            return []
+        return sorted(path.name for path in self.tables.iterdir() if self.has_table(path.name))
+
     def has_table(self, table: str) -> bool:
         """Whether ``table`` has any data file."""
         directory = self.table_dir(table)
