@@ -128,3 +128,22 @@ def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     assert rerun.returncode == 0, rerun.stderr
     again = opwatch("demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), cwd=tmp_path)
     assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused
+
+
+def test_running_on_an_engine_that_only_renders_is_refused_up_front(
+    installation: Path, tmp_path: Path
+) -> None:
+    folder = fresh_copy(installation, tmp_path)
+    settings = (folder / "opwatch.toml").read_text()
+    (folder / "opwatch.toml").write_text(
+        settings.replace("[engine]\n", '[engine]\nname = "spark"\n')
+    )
+    result = opwatch("run", "--date", str(END), cwd=folder)
+    assert result.returncode == 3, result.stderr
+    assert "spark engine" in result.stderr and "render" in result.stderr
+    assert (
+        not (folder / "results" / "state.sqlite").exists()
+        or not sqlite3.connect(folder / "results" / "state.sqlite")
+        .execute("SELECT COUNT(*) FROM runs")
+        .fetchone()[0]
+    )

@@ -57,13 +57,14 @@ class DuckDBEngine(Engine):
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The session: settings applied, compatibility macros and input views created."""
         if self._connection is None:
-            self._connection = self._connect()
+            self._open()
+        assert self._connection is not None
         return self._connection
 
     def table_map(self) -> TableMap:
         """Config table names → the views this session created for them."""
         if self._tables is None:
-            self._connection = self.connection  # creating the views fills the map
+            self._open()
         assert self._tables is not None
         return self._tables
 
@@ -103,7 +104,7 @@ class DuckDBEngine(Engine):
         self, table: str, rows: list[dict[str, Any]], key: str, columns: dict[str, str]
     ) -> None:
         """Rewrite ``table`` keeping other keys' rows, through a staged file."""
-        types = "{" + ", ".join(f"'{n}': '{COLUMN_TYPES[t]}'" for n, t in columns.items()) + "}"
+        types = {name: COLUMN_TYPES[kind] for name, kind in columns.items()}
         existing = self.store.table_file(table)
         with self.store.staging() as staging:
             rows_file = staging / "rows.jsonl"
@@ -142,7 +143,7 @@ class DuckDBEngine(Engine):
             self._connection.close()
             self._connection = None
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def _open(self) -> None:
         config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
         if self.settings.engine.threads:
             config["threads"] = self.settings.engine.threads
@@ -154,7 +155,6 @@ class DuckDBEngine(Engine):
             self._execute(statement, None)
         overrides = self._attach_database(connection) | self._create_table_views(connection)
         self._tables = TableMap(overrides)
-        return connection
 
     def _attach_database(self, connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
         """Views over every table of ``engine.database`` (read-only), named schema.table."""

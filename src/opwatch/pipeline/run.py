@@ -1,14 +1,14 @@
 """Run projects for days: decide what is due, run it in batches, record how it went.
 
-A day of a project is *due* when it was never computed, failed, or was computed with another
-configuration (a changed config regenerates every day it wrote, its whole window). A day done
-with the current configuration is skipped, which is what makes an interrupted backfill
-resumable: rerun it and it carries on where it stopped. Due days of a submission-date project
-are computed ``batch_days`` at a time by one query (its input is read once per batch); a
-build-id project computes one day at a time, each over its own 14-day window.
+A requested day of a project is *due* unless it was computed successfully with the current
+configuration: so an interrupted backfill, rerun, carries on where it stopped, and a failed day
+is retried when asked for again. Days computed with another configuration are due too, asked
+for or not: a changed config regenerates every day it wrote, its whole window. Due days of a
+submission-date project are computed ``batch_days`` at a time by one query (its input is read
+once per batch); a build-id project computes one day at a time, over its own 14-day window.
 
 A failing batch is recorded as failed and the run goes on with the next one (its previous
-partitions are left intact by the engine); the result says what failed, and the CLI exits 1.
+partitions are left intact by the engine); the result says what failed, and the CLI exits 4.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from opwatch.config.resolved import Project
 from opwatch.engines.base import Engine
-from opwatch.errors import OpwatchError, RenderError
+from opwatch.errors import EngineError, OpwatchError, RenderError
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
 from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState, now
 from opwatch.sql.plan import plan_run
@@ -36,6 +36,7 @@ class Batch:
 
     project: Project
     days: tuple[date, ...]
+    config_hash: str
 
 
 @dataclass
@@ -103,10 +104,11 @@ class Runner:
             run = result.projects.setdefault(project.slug, ProjectRun(project.slug))
             active = [d for d in days if not within_window or is_active(project, d)]
             run.inactive = sorted(set(days) - set(active))
+            digest = config_hash(project)
             due, run.skipped = self._due_days(
-                project, active, within_window=within_window, force=force
+                project, digest, active, within_window=within_window, force=force
             )
-            batches += [Batch(project, chunk) for chunk in self._chunks(project, due)]
+            batches += [Batch(project, chunk, digest) for chunk in self._chunks(project, due)]
         return batches, result
 
     def run(
@@ -119,6 +121,12 @@ class Runner:
         progress: RunProgress | None = None,
     ) -> RunResult:
         """Compute every due day of ``projects`` among ``days``; write ``projects_v1``."""
+        if not self.engine.can_execute:
+            raise EngineError(
+                "this engine renders SQL (opwatch render --engine ...) but cannot run it from "
+                'opwatch yet; set engine.name = "duckdb" to run',
+                engine=self.engine.name,
+            )
         with self.engine.writer_lock():
             batches, result = self.plan(projects, days, force=force, within_window=within_window)
             if progress is not None:
@@ -131,9 +139,8 @@ class Runner:
         return result
 
     def _due_days(
-        self, project: Project, days: list[date], *, within_window: bool, force: bool
+        self, project: Project, current: str, days: list[date], *, within_window: bool, force: bool
     ) -> tuple[list[date], list[date]]:
-        current = config_hash(project)
         recorded = self.state.days(project.slug)
 
         def done(day: date) -> bool:
@@ -168,19 +175,18 @@ class Runner:
 
     def _run_batch(self, batch: Batch, run: ProjectRun) -> None:
         project, started, clock = batch.project, now(), time.perf_counter()
-        digest = config_hash(project)
         try:
             output = self.engine.prepare(plan_run(project, list(batch.days)))
             clients = self.engine.write(output)
         except OpwatchError as error:
             message = str(error)
-            self._record(batch, digest, started, FAILED, {}, message)
+            self._record(batch, started, FAILED, {}, message)
             run.failed.update(dict.fromkeys(batch.days, message))
             log.error("%s: %s…%s failed: %s", project.slug, batch.days[0], batch.days[-1], message)
             return
         finally:
             run.seconds += time.perf_counter() - clock
-        self._record(batch, digest, started, SUCCESS, clients, None)
+        self._record(batch, started, SUCCESS, clients, None)
         run.computed.update(clients)
         log.info(
             "%s: %s…%s (%d days): %d client rows in %.1f s",
@@ -195,7 +201,6 @@ class Runner:
     def _record(
         self,
         batch: Batch,
-        digest: str,
         started: datetime,
         status: str,
         clients: dict[date, int],
@@ -206,7 +211,7 @@ class Runner:
             DayRun(
                 project=batch.project.slug,
                 submission_date=day,
-                config_hash=digest,
+                config_hash=batch.config_hash,
                 status=status,
                 engine=self.engine.name,
                 started_at=started,
