@@ -61,6 +61,11 @@ def _parse_day(value: str) -> date:
         raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _day_or_yesterday(value: str | None) -> date:
+    """``--date`` parsed, or yesterday (UTC) when not given."""
+    return _parse_day(value) if value else datetime.now(UTC).date() - timedelta(days=1)
+
+
 DateOption = Annotated[
     str | None,
     typer.Option("--date", help="Submission date YYYY-MM-DD (default: yesterday, UTC)."),
@@ -79,10 +84,7 @@ def run(
 ) -> None:
     """Compute one day of every active project (and regenerate days of changed configs)."""
     configure_logging(quiet)
-    settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
-    selected, invalid = _projects(projects, settings, catalog)
-    days = [_parse_day(day) if day else datetime.now(UTC).date() - timedelta(days=1)]
-    _run_and_report(settings, selected, days, force=force, invalid=invalid)
+    _run_days([_day_or_yesterday(day)], projects, force, (settings_file, experiments, fetch))
 
 
 @app.command()
@@ -101,10 +103,8 @@ def backfill(
     first, last = _parse_day(start), _parse_day(end)
     if last < first:
         raise typer.BadParameter(f"--end {end} is before --start {start}")
-    settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
-    selected, invalid = _projects(projects, settings, catalog)
     days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
-    _run_and_report(settings, selected, days, force=force, invalid=invalid)
+    _run_days(days, projects, force, (settings_file, experiments, fetch))
 
 
 @app.command()
@@ -122,9 +122,8 @@ def render(
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
     resolved = load_project(find_project(project, settings), settings, catalog)
     target = create_engine(settings, str(engine.value))
-    run_day = _parse_day(day) if day else datetime.now(UTC).date() - timedelta(days=1)
     try:
-        statements = target.script(target.prepare(plan_run(resolved, [run_day])))
+        statements = target.script(target.prepare(plan_run(resolved, [_day_or_yesterday(day)])))
     finally:
         target.close()
     out.print(";\n\n".join(statements) + ";", markup=False, highlight=False, soft_wrap=True)
@@ -187,9 +186,15 @@ def summary_table(result: RunResult) -> Table:
     return table
 
 
-def _run_and_report(
-    settings: Settings, projects: list[Project], days: list[date], *, force: bool, invalid: bool
+def _run_days(
+    days: list[date],
+    names: list[str] | None,
+    force: bool,
+    sources: tuple[Path | None, str | None, bool],
 ) -> None:
+    """What ``run`` and ``backfill`` share: load settings and projects, run, report, exit."""
+    settings, catalog = settings_and_experiments(*sources)
+    projects, invalid = _projects(names, settings, catalog)
     with open_runner(settings) as runner:
         result = run_projects(runner, projects, days, force=force)
     for slug, project in result.projects.items():

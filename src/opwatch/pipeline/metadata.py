@@ -40,9 +40,15 @@ recomputes what was written in the old one."""
 
 def config_hash(project: Project) -> str:
     """A stable digest of everything that determines a project's results."""
-    config = json.dumps(
-        {"format": RESULTS_FORMAT, "project": project.to_config()}, sort_keys=True, default=str
-    )
+    determinants = {
+        "format": RESULTS_FORMAT,
+        "project": project.to_config(),
+        # not in the config text, yet they change the SQL: legacy probes aggregate per ping,
+        # and enrollments are looked up under the experiment's slug
+        "generation": project.generation,
+        "enrollment_slug": project.enrollment_slug,
+    }
+    config = json.dumps(determinants, sort_keys=True, default=str)
     return hashlib.sha256(config.encode()).hexdigest()[:16]
 
 
@@ -72,10 +78,9 @@ def project_row(project: Project) -> dict[str, Any]:
 
 def branches(project: Project) -> tuple[str, ...]:
     """The branches a project's results hold, in configured order."""
-    rule = branch_rule(project)
     if project.population.branches:
         return project.population.branches
-    if rule.rule == "entire_population":
+    if branch_rule(project).rule == "entire_population":
         return (ENTIRE_POPULATION_BRANCH,)
     return ROLLOUT_BRANCHES
 

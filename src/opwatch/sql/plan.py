@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from itertools import pairwise
 
 import sqlglot
@@ -163,6 +164,7 @@ def _aggregations(metric: Metric, *, legacy: bool) -> list[tuple[str, str, str]]
     return [(aggregation_name(expression), "aggregate", expression)]
 
 
+@cache
 def _collected_histogram(expression: str) -> str | None:
     """``x`` when ``expression`` is ``ARRAY_AGG(x IGNORE NULLS)`` (every corpus histogram)."""
     node = sqlglot.parse_one(expression, read="bigquery")
@@ -172,6 +174,7 @@ def _collected_histogram(expression: str) -> str | None:
     return None
 
 
+@cache
 def aggregation_name(expression: str) -> str:
     """The aggregate a scalar expression applies: ``COALESCE(SUM(x), 0)`` → ``SUM``.
 
