@@ -16,6 +16,8 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 SECTIONS: dict[str, type[BaseModel]] = {
     "[project]": models.ProjectSpec,
     "[project.population]": models.PopulationSpec,
+    "[project.statistics]": models.StatisticsSettingsSpec,
+    "[metrics.<name>.buckets]": models.BucketsSpec,
     "[project.metric_groups.<name>]": models.MetricGroupSpec,
     "[metrics.<name>]": models.MetricSpec,
     "[probes.<name>]": models.ProbeSpec,

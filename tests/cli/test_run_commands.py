@@ -46,7 +46,7 @@ def test_run_computes_a_day_and_a_rerun_skips_it(installation: Path, tmp_path: P
     first = opwatch("run", "--date", str(END), cwd=folder)
     assert first.returncode == 0, first.stderr
     assert "opwatch-demo" in first.stdout and "Run summary" in first.stdout
-    assert "client rows in" in first.stderr  # the log line: what ran, with numbers
+    assert "statistics rows in" in first.stderr  # the log line: what ran, with numbers
     partition = folder / "results/tables/opwatch_demo_scalar" / f"submission_date={END}"
     assert (partition / "data.parquet").is_file()
     again = opwatch("run", "--date", str(END), cwd=folder)

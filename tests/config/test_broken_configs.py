@@ -286,6 +286,31 @@ CASES = [
         'no definitions or defaults found for platform "firefox_destkop"',
         'did you mean "firefox_desktop"?',
     ),
+    Case(
+        "histogram layout without its range",
+        VALID + '\n[metrics.gc_ms.buckets]\nkind = "exponential"\nbucket_count = 50\n',
+        "metrics.gc_ms.buckets",
+        18,
+        "a exponential layout needs high",
+        None,
+    ),
+    Case(
+        "reference branch that is not a branch",
+        replace('data_source = "main"\n', 'data_source = "main"\nbranches = ["a", "b"]\n')
+        + '\n[project.statistics]\nreference_branch = "control"\n',
+        "project.statistics.reference_branch",
+        20,
+        'reference branch "control" is not one of the project\'s branches',
+        "use one of: a, b",
+    ),
+    Case(
+        "unknown interval method",
+        VALID + '\n[project.statistics]\ninterval_method = "jackknife"\n',
+        "project.statistics.interval_method",
+        19,
+        "jackknife",
+        None,
+    ),
 ]
 
 

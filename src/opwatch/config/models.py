@@ -91,6 +91,70 @@ class StatisticsSpec(Spec):
         return [name for name in type(self).model_fields if getattr(self, name) is not None]
 
 
+BucketKind = Literal[
+    "exponential",
+    "linear",
+    "boolean",
+    "flag",
+    "count",
+    "enumerated",
+    "categorical",
+    "timing_distribution",
+    "memory_distribution",
+    "custom_distribution",
+]
+BUCKET_KEYS_NEEDED: dict[str, tuple[str, ...]] = {
+    "exponential": ("high", "bucket_count"),
+    "linear": ("high", "bucket_count"),
+    "enumerated": ("n_values",),
+    "custom_distribution": ("range_max", "bucket_count"),
+}
+
+
+class BucketsSpec(Spec):
+    """``[metrics.X.buckets]`` (opwatch): a histogram metric's bucket layout, as in its
+    ``Histograms.json`` or ``metrics.yaml`` definition, so percentiles are exact and in unit."""
+
+    noun: ClassVar[str] = "bucket setting"
+    kind: BucketKind
+    low: int | None = Field(default=None, ge=0)
+    high: int | None = Field(default=None, gt=0)
+    bucket_count: int | None = Field(default=None, ge=3)
+    n_values: int | None = Field(default=None, gt=0)
+    labels: list[str] | None = None
+    range_min: int | None = Field(default=None, ge=0)
+    range_max: int | None = Field(default=None, gt=0)
+    histogram_type: Literal["exponential", "linear"] | None = None
+    time_unit: (
+        Literal["nanosecond", "microsecond", "millisecond", "second", "minute", "hour", "day"]
+        | None
+    ) = None
+    memory_unit: Literal["byte", "kilobyte", "megabyte", "gigabyte"] | None = None
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _needed_keys(self) -> BucketsSpec:
+        """Each kind's required settings (a layout cannot be guessed)."""
+        missing = [k for k in BUCKET_KEYS_NEEDED.get(self.kind, ()) if getattr(self, k) is None]
+        if missing:
+            raise PydanticCustomError(
+                "buckets",
+                f"a {self.kind} layout needs {' and '.join(missing)}, as in the probe's definition",
+            )
+        return self
+
+
+class StatisticsSettingsSpec(Spec):
+    """``[project.statistics]`` (opwatch): how confidence intervals are computed."""
+
+    noun: ClassVar[str] = "statistics setting"
+    interval_method: Literal["auto", "bootstrap", "analytic"] = "auto"
+    confidence_level: float = Field(default=0.95, gt=0, lt=1)
+    bootstrap_samples: int = Field(default=1000, ge=100, le=100_000)
+    seed: int = 0
+    reference_branch: str | None = None
+
+
 HISTOGRAM_STATISTICS = ("percentile",)
 """Statistics defined for histogram metrics (see docs/config-reference.md)."""
 
@@ -108,6 +172,7 @@ class MetricSpec(Spec):
     description: str | None = None
     category: str | None = None
     statistics: StatisticsSpec | None = None
+    buckets: BucketsSpec | None = None
     bigger_is_better: bool | None = None
     deprecated: bool | None = None
     owner: str | list[str] | None = None
@@ -261,6 +326,7 @@ class ProjectSpec(Spec):
     alerts: list[str] | None = None
     population: PopulationSpec | None = None
     metric_groups: dict[str, MetricGroupSpec] | None = None
+    statistics: StatisticsSettingsSpec | None = None
 
 
 class ConfigFile(Spec):

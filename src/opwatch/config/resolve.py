@@ -20,6 +20,7 @@ from opwatch.config.models import (
     PopulationSpec,
     ProjectSpec,
     SegmentSpec,
+    StatisticsSettingsSpec,
 )
 from opwatch.config.resolved import (
     DEFAULT_CLIENT_ID_COLUMN,
@@ -33,6 +34,7 @@ from opwatch.config.resolved import (
     Segment,
     SegmentDataSource,
     Statistic,
+    StatisticsSettings,
 )
 from opwatch.config.sql_check import SnippetKind
 
@@ -70,6 +72,7 @@ class ProjectResolver:
         segments = {n: s for n in population.segments if (s := self._segment(n))}
         alerts = resolve_alerts(self.context, spec, metric_names)
         groups = resolve_metric_groups(self.context, spec, metric_names)
+        statistics = self._statistics_settings(spec, population)
         if self.context.has_errors:
             return None
         return Project(
@@ -90,11 +93,23 @@ class ProjectResolver:
             skip=bool(spec.skip),
             is_rollout=bool(spec.is_rollout),
             compact_visualization=bool(spec.compact_visualization),
+            statistics=statistics,
             generation=1 if self.stack.project.is_legacy else 2,
             source_files=tuple(f.path for f in self.stack.files()),
         )
 
     # --- project, metrics and statistics ---------------------------------------------------
+
+    def _statistics_settings(self, spec: ProjectSpec, population: Population) -> StatisticsSettings:
+        settings = spec.statistics or StatisticsSettingsSpec()
+        reference = settings.reference_branch
+        if reference is not None and population.branches and reference not in population.branches:
+            self.context.error(
+                ("project", "statistics", "reference_branch"),
+                f'reference branch "{reference}" is not one of the project\'s branches',
+                f"use one of: {', '.join(population.branches)}",
+            )
+        return StatisticsSettings(**settings.model_dump())
 
     def _check_dates(self, spec: ProjectSpec) -> None:
         if spec.start_date and spec.end_date and spec.end_date < spec.start_date:
@@ -143,6 +158,7 @@ class ProjectResolver:
             description=spec.description,
             category=spec.category,
             bigger_is_better=spec.bigger_is_better,
+            buckets=spec.buckets.model_dump(exclude_none=True) if spec.buckets else None,
         )
 
     def _metric_data_source(self, name: str, spec: MetricSpec) -> DataSource | None:

@@ -86,6 +86,19 @@ class Statistic:
 
 
 @dataclass(frozen=True)
+class StatisticsSettings:
+    """How a project's statistics get their confidence intervals (``[project.statistics]``)."""
+
+    interval_method: str = "auto"
+    confidence_level: float = 0.95
+    bootstrap_samples: int = 1000
+    seed: int = 0
+    reference_branch: str | None = None
+    """The branch others are compared to; by default ``control``, else ``disabled``, else
+    the first branch."""
+
+
+@dataclass(frozen=True)
 class Metric:
     """A metric aggregated per client by ``select_expression`` over ``data_source``."""
 
@@ -98,6 +111,8 @@ class Metric:
     description: str | None = None
     category: str | None = None
     bigger_is_better: bool | None = None
+    buckets: dict[str, Any] | None = None
+    """The bucket layout of a histogram metric (``[metrics.X.buckets]``), when given."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,7 @@ class Project:
     compact_visualization: bool = False
     generation: int = 2
     source_files: tuple[Path, ...] = ()
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
     experiment_slug: str | None = None
     """The experiment or rollout whose enrollments give branches, when it is not the slug (two
     projects of one experiment, e.g. both config generations run side by side)."""
@@ -199,6 +215,8 @@ class Project:
             "alerts": [a.name for a in self.alerts],
             "population": _clean(self.population.__dict__),
         }
+        if self.statistics != StatisticsSettings():
+            project["statistics"] = _clean(self.statistics.__dict__)
         if self.metric_groups:
             project["metric_groups"] = {
                 g.name: _clean(g.__dict__, drop=("name",)) for g in self.metric_groups

@@ -152,6 +152,22 @@ class Engine(ABC):
         """
         raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
 
+    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+        """Like :meth:`read`, column by column as numpy arrays (NULL → masked), for the
+        statistics step, which reads millions of client values at a time."""
+        raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
+
+    def has_results(self, table: str) -> bool:
+        """Whether result table ``table`` holds any rows."""
+        return False
+
+    def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
+        """Replace ``table``'s partitions of ``days`` by ``rows`` (a pyarrow Table with a
+        ``submission_date`` column); a day without rows loses its partition."""
+        raise EngineError(
+            f"{table}: the {self.name} engine cannot write rows yet", engine=self.name
+        )
+
     def writer_lock(self) -> AbstractContextManager[None]:
         """Held while a run writes results: one writer at a time."""
         return nullcontext()

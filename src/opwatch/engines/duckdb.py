@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -28,6 +29,8 @@ from opwatch.sql.translate import TableMap
 ATTACHED = "opwatch_input"
 """Catalog name of ``engine.database`` when attached."""
 OWN_VIEWS_SCHEMA = "opwatch_tables"
+ROWS_VIEW = "opwatch_rows"
+"""Name under which rows computed in Python (statistics) are registered to be written."""
 """Schema of views whose natural name another mapping already took."""
 COLUMN_TYPES = {
     "string": "VARCHAR",
@@ -126,16 +129,57 @@ class DuckDBEngine(Engine):
 
         The run's session is left alone: a reader may be another thread or process.
         """
+        with self._reader() as reader:
+            return self._query(reader, query, parameters).fetchall()
+
+    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+        """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
+        with self._reader() as reader:
+            return dict(self._query(reader, query, parameters).fetchnumpy())
+
+    def has_results(self, table: str) -> bool:
+        """Whether ``table`` has a data file."""
+        return self.store.has_table(table)
+
+    def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
+        """Stage a Parquet file per day from the Arrow ``rows``, then publish them together."""
+        output = TableOutput(table, f"SELECT * FROM {ROWS_VIEW}", tuple(rows.column_names))
+        with self.store.staging() as staging:
+            self._staging = staging
+            try:
+                (staging / table).mkdir()
+                self.connection.register(ROWS_VIEW, rows)
+                for day in days:
+                    path = self.partition_path(output, day)
+                    for statement in self.statements(
+                        "write_partition", output=output, day=day, path=path
+                    ):
+                        self._execute(statement, None)
+                for day in days:
+                    empty = rows.num_rows == 0 or day not in _days_of(rows)
+                    staged = None if empty else Path(self.partition_path(output, day))
+                    self.store.publish_partition(table, day, staged)
+            finally:
+                self._staging = None
+                self.connection.unregister(ROWS_VIEW)
+
+    @contextmanager
+    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
         with duckdb.connect(":memory:") as reader:
             for table in self.store.table_names():
                 statement = self.statements(
                     "parquet_view", view=_ident(table), path=self.store.files_glob(table)
                 )[0]
                 reader.execute(statement)
-            try:
-                return reader.execute(query, parameters or []).fetchall()
-            except duckdb.Error as error:
-                raise EngineError(_first_line(str(error)), engine=self.name, sql=query) from error
+            yield reader
+
+    def _query(
+        self, reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
+    ) -> duckdb.DuckDBPyConnection:
+        try:
+            return reader.execute(query, parameters or [])
+        except duckdb.Error as error:
+            raise EngineError(_first_line(str(error)), engine=self.name, sql=query) from error
 
     def close(self) -> None:
         """Close the session (results are files: nothing to flush)."""
@@ -238,6 +282,10 @@ class DuckDBEngine(Engine):
             raise EngineError(
                 _first_line(str(error)), project=project, engine=self.name, sql=statement
             ) from error
+
+
+def _days_of(rows: Any) -> set[date]:
+    return set(rows.column("submission_date").unique().to_pylist())
 
 
 def _ident(name: str) -> str:

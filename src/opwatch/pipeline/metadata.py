@@ -33,7 +33,7 @@ PROJECTS_COLUMNS = {
     "updated_at": "timestamp",
 }
 """Columns of ``projects_v1`` with engine-neutral types."""
-RESULTS_FORMAT = 1
+RESULTS_FORMAT = 2
 """Version of the result tables' shape; part of every config hash, so that a change of shape
 recomputes what was written in the old one."""
 

@@ -25,6 +25,7 @@ from opwatch.engines.base import Engine
 from opwatch.errors import EngineError, OpwatchError, RenderError
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
 from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState, now
+from opwatch.pipeline.statistics import StatisticsStep
 from opwatch.sql.plan import plan_run
 
 log = logging.getLogger("opwatch.run")
@@ -79,10 +80,14 @@ class RunProgress(Protocol):
 class Runner:
     """Runs projects on one engine, recording state."""
 
-    def __init__(self, engine: Engine, state: RunState, batch_days: int = 7) -> None:
+    def __init__(
+        self, engine: Engine, state: RunState, batch_days: int = 7, *, statistics: bool = True
+    ) -> None:
         self.engine = engine
         self.state = state
         self.batch_days = batch_days
+        self.statistics = statistics
+        """Whether batches also compute ``<slug>_statistics`` (benchmarks time the ETL alone)."""
 
     def plan(
         self,
@@ -178,6 +183,9 @@ class Runner:
         try:
             output = self.engine.prepare(plan_run(project, list(batch.days)))
             clients = self.engine.write(output)
+            statistics = (
+                StatisticsStep(self.engine).run(project, batch.days) if self.statistics else 0
+            )
         except OpwatchError as error:
             message = str(error)
             self._record(batch, started, FAILED, {}, message)
@@ -189,12 +197,13 @@ class Runner:
         self._record(batch, started, SUCCESS, clients, None)
         run.computed.update(clients)
         log.info(
-            "%s: %s…%s (%d days): %d client rows in %.1f s",
+            "%s: %s…%s (%d days): %d client rows, %d statistics rows in %.1f s",
             project.slug,
             batch.days[0],
             batch.days[-1],
             len(batch.days),
             sum(clients.values()),
+            statistics,
             time.perf_counter() - clock,
         )
 

@@ -1,0 +1,351 @@
+"""The statistics step: client-level result tables → ``<slug>_statistics``.
+
+For the days a run just wrote, the client rows are read back from the engine in bulk (one
+query per table, sorted so that each group is a contiguous slice), every statistic the project
+asks for is computed per group, and the branch comparisons per cell:
+
+- a *group* is one branch x x-axis value (submission date, and build for build-id projects) x
+  dimension values; scalar metrics of a group come as aligned columns, one row per client;
+- a *cell* is a group without its branch: its branches are compared to the reference branch,
+  then its bootstrap replicates are dropped (memory stays bounded by one cell).
+
+The rows replace the statistics partitions of those days, staged and swapped as the other
+result tables are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from opwatch.config.resolved import Metric, Project
+from opwatch.engines.base import Engine
+from opwatch.pipeline.metadata import branches
+from opwatch.stats.buckets import BucketLayout, layout_from_definition
+from opwatch.stats.comparison import compare
+from opwatch.stats.histograms import dense_matrix
+from opwatch.stats.intervals import Estimate, IntervalMethod, IntervalSettings
+from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
+
+log = logging.getLogger("opwatch.statistics")
+VALUE_COLUMNS = ("metric", "statistic", "parameter", "comparison", "point", "lower", "upper")
+"""Columns after the group keys (submission_date, build_id, branch, dimensions)."""
+GROUP_COLUMN, CLIENT_COLUMN = "opwatch_group", "opwatch_client"
+
+
+def statistics_table(project: Project) -> str:
+    """The project's statistics table: ``<slug>_statistics``."""
+    return f"{project.table_slug}_statistics"
+
+
+def interval_settings(project: Project) -> IntervalSettings:
+    """The project's ``[project.statistics]`` as interval settings."""
+    config = project.statistics
+    method: IntervalMethod = "auto"
+    if config.interval_method in ("bootstrap", "analytic"):
+        method = "bootstrap" if config.interval_method == "bootstrap" else "analytic"
+    return IntervalSettings(
+        method=method,
+        level=config.confidence_level,
+        samples=config.bootstrap_samples,
+        seed=config.seed,
+    )
+
+
+def reference_branch(project: Project) -> str | None:
+    """The branch others are compared to: configured, else control, else disabled, else the
+    first; None for a project with a single branch."""
+    names = branches(project)
+    if len(names) < 2:
+        return None
+    if project.statistics.reference_branch is not None:
+        return project.statistics.reference_branch
+    return next((usual for usual in ("control", "disabled") if usual in names), names[0])
+
+
+@dataclass
+class Rows:
+    """Statistics rows being collected, column by column."""
+
+    columns: tuple[str, ...]
+    data: dict[str, list[Any]] = field(default_factory=dict)
+
+    def add(self, key: Sequence[Any], metric: str, statistic_name: str, estimate: Estimate,
+            comparison: str | None = None) -> None:  # fmt: skip
+        """One row: the group key, what it is, and the estimate."""
+        values = (
+            *key,
+            metric,
+            statistic_name,
+            estimate.parameter,
+            comparison,
+            _number(estimate.point),
+            _number(estimate.lower),
+            _number(estimate.upper),
+        )
+        for column, value in zip(self.columns, values, strict=True):
+            self.data.setdefault(column, []).append(value)
+
+    def table(self) -> pa.Table:
+        """The rows as an Arrow table (the schema is fixed even with no rows)."""
+        schema = pa.schema(
+            [
+                (name, pa.date32() if name == "submission_date" else pa.float64())
+                if name in ("submission_date", "point", "lower", "upper")
+                else (name, pa.string())
+                for name in self.columns
+            ]
+        )
+        return pa.table({c: self.data.get(c, []) for c in self.columns}, schema=schema)
+
+
+class StatisticsStep:
+    """Computes and writes the statistics of a project's days."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def run(self, project: Project, days: tuple[date, ...]) -> int:
+        """Compute ``days``' statistics of ``project`` and replace their partitions.
+
+        Returns the number of rows written.
+        """
+        keys = ("submission_date", "build_id", *project.population.dimensions, "branch")
+        rows = Rows((*keys, *VALUE_COLUMNS))
+        computation = _Computation(self.engine, project, days, keys, rows)
+        computation.scalars()
+        computation.histograms()
+        table = rows.table()
+        self.engine.write_rows(statistics_table(project), table, days)
+        return int(table.num_rows)
+
+
+class _Computation:
+    """One project's statistics over a run's days."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        project: Project,
+        days: tuple[date, ...],
+        keys: tuple[str, ...],
+        rows: Rows,
+    ) -> None:
+        self.engine, self.project, self.days, self.keys, self.rows = (
+            engine,
+            project,
+            days,
+            keys,
+            rows,
+        )
+        self.settings = interval_settings(project)
+        self.reference = reference_branch(project)
+        self.parameters: list[Any] = [days[0], days[-1]]
+
+    # --- scalars ---------------------------------------------------------------------------
+
+    def scalars(self) -> None:
+        """Statistics of every scalar metric, group by group."""
+        table = f"{self.project.table_slug}_scalar"
+        if not self.engine.has_results(table):
+            return
+        keys = [_ident(k) for k in self.keys]
+        pairs = self.engine.read(self._query("statistics_scalar_metrics", table), self.parameters)
+        columns = _scalar_columns(pairs)
+        if not columns:
+            return
+        query = self._query("statistics_scalars", table, keys=keys, columns=columns.values())
+        data = self.engine.read_columns(query, self.parameters)
+        group_keys = self._group_keys(table, "")
+        metric_values = {metric: _floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
+        bounds = _group_bounds(data[GROUP_COLUMN])
+        for cell in self._cells(group_keys, bounds):
+            estimates: dict[tuple[str, str], dict[str, list[Estimate]]] = {}
+            for key, (start, end) in cell:
+                group = {metric: values[start:end] for metric, values in metric_values.items()}
+                branch_estimates = self._scalar_group(key, group, columns)
+                for what, found in branch_estimates.items():
+                    estimates.setdefault(what, {})[key[-1]] = found
+                    self._emit(key, what, found)
+            self._compare(cell[0][0], estimates)
+
+    def _scalar_group(
+        self,
+        key: tuple[Any, ...],
+        group: dict[str, np.ndarray],
+        columns: dict[str, tuple[str, str]],
+    ) -> dict[tuple[str, str], list[Estimate]]:
+        by_name = {metric: group[metric] for metric in group}
+        found: dict[tuple[str, str], list[Estimate]] = {}
+        for metric_name, (base_name, _) in columns.items():
+            metric = self._metric(base_name)
+            if metric is None:
+                continue
+            sample = ScalarSample(group[metric_name], by_name)
+            for configured in metric.statistics:
+                computed = statistic(configured.name, "scalar")
+                if computed is None:
+                    continue
+                rng = self.settings.rng(key, metric_name, configured.name)
+                found[metric_name, configured.name] = computed.estimate(
+                    sample, configured.parameters, self.settings, rng
+                )
+        return found
+
+    # --- histograms ------------------------------------------------------------------------
+
+    def histograms(self) -> None:
+        """Statistics of every histogram metric, group by group."""
+        table = f"{self.project.table_slug}_histogram"
+        if not self.engine.has_results(table):
+            return
+        keys = [_ident(k) for k in (*self.keys[:-1], "probe", self.keys[-1])]
+        query = self._query("statistics_histograms", table, keys=keys)
+        data = self.engine.read_columns(query, self.parameters)
+        group_keys = self._group_keys(table, "probe", histogram=True)
+        probes = np.asarray(data["probe"])
+        buckets = _floats(data["bucket"])
+        layouts = {name: self._layout(name, buckets[probes == name]) for name in np.unique(probes)}
+        bounds = _group_bounds(data[GROUP_COLUMN])
+        clients, shares = np.asarray(data[CLIENT_COLUMN]), _floats(data["share"])
+        for cell in self._cells(group_keys, bounds):
+            metric_name = str(cell[0][0][-2])
+            metric = self._metric(metric_name)
+            if metric is None:
+                continue
+            lower, upper, scale = layouts[metric_name]
+            estimates: dict[tuple[str, str], dict[str, list[Estimate]]] = {}
+            for key, (start, end) in cell:
+                rows = clients[start:end]
+                matrix = dense_matrix(
+                    rows, buckets[start:end] / scale, shares[start:end], lower, int(rows.max()) + 1
+                )
+                sample = HistogramSample(matrix, lower, upper)
+                group_key = (*key[:-2], key[-1])
+                names = ["histogram", *(s.name for s in metric.statistics)]
+                for name in dict.fromkeys(names):
+                    computed = statistic(name, "histogram")
+                    if computed is None:
+                        continue
+                    parameters = next(
+                        (s.parameters for s in metric.statistics if s.name == name), {}
+                    )
+                    rng = self.settings.rng(group_key, metric_name, name)
+                    found = computed.estimate(sample, parameters, self.settings, rng)
+                    estimates.setdefault((metric_name, name), {})[key[-1]] = found
+                    self._emit(group_key, (metric_name, name), found)
+            first = cell[0][0]
+            self._compare((*first[:-2], first[-1]), estimates)
+
+    def _layout(self, metric_name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+        """Lower and upper bucket bounds in the reported unit, and the stored-unit scale.
+
+        Without a declared layout, the buckets are the keys seen for this metric in the run
+        (every branch and group), each ending where the next begins.
+        """
+        metric = self._metric(metric_name)
+        layout: BucketLayout | None = None
+        if metric is not None and metric.buckets is not None:
+            layout = layout_from_definition(metric.buckets, f"metrics.{metric_name}.buckets")
+        if layout is None:
+            lower = np.unique(keys)
+            upper = np.append(lower[1:], lower[-1:]) if lower.size else lower
+            return lower, upper, 1.0
+        lower = layout.bounds_covering(keys)
+        return lower / layout.scale, layout.upper_bounds(lower) / layout.scale, layout.scale
+
+    # --- shared ----------------------------------------------------------------------------
+
+    def _group_keys(self, table: str, extra: str, histogram: bool = False) -> list[tuple[Any, ...]]:
+        columns = [*self.keys[:-1], *([extra] if extra else []), self.keys[-1]]
+        keys = [_ident(c) for c in columns]
+        query = self._query("statistics_groups", table, keys=keys, histogram=histogram)
+        return self.engine.read(query, self.parameters)
+
+    def _query(self, template: str, table: str, **context: Any) -> str:
+        """A read query of the engine's statistics templates, over ``table``'s run days."""
+        return self.engine.statements(template, table=_ident(table), **context)[0]
+
+    def _cells(
+        self, group_keys: list[tuple[Any, ...]], bounds: list[tuple[int, int]]
+    ) -> Iterator[list[tuple[tuple[Any, ...], tuple[int, int]]]]:
+        """Groups that differ only by branch (the last key), together."""
+        paired = list(zip(group_keys, bounds, strict=True))
+        for _, cell in groupby(paired, key=lambda item: item[0][:-1]):
+            yield list(cell)
+
+    def _metric(self, name: str) -> Metric | None:
+        return next((m for m in self.project.metrics if m.name == name), None)
+
+    def _emit(self, key: tuple[Any, ...], what: tuple[str, str], estimates: list[Estimate]) -> None:
+        for estimate in estimates:
+            self.rows.add(key, what[0], what[1], estimate)
+
+    def _compare(
+        self,
+        key: tuple[Any, ...],
+        estimates: dict[tuple[str, str], dict[str, list[Estimate]]],
+    ) -> None:
+        """Each non-reference branch against the reference, estimate by estimate."""
+        if self.reference is None:
+            return
+        for (metric, name), by_branch in estimates.items():
+            reference = {e.parameter: e for e in by_branch.get(self.reference, [])}
+            for branch, found in by_branch.items():
+                if branch == self.reference:
+                    continue
+                for estimate in found:
+                    base = reference.get(estimate.parameter)
+                    if base is None:
+                        continue
+                    for comparison, value in compare(estimate, base, self.settings).items():
+                        self.rows.add((*key[:-1], branch), metric, name, value, comparison)
+
+
+def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
+    """Statistics metric name → (metric, agg_type) of each scalar column.
+
+    A metric has one aggregation, except generation 1 probes (SUM and MAX): their SUM keeps the
+    metric's name, the other becomes ``<metric>_max``.
+    """
+    aggs: dict[str, list[str]] = {}
+    for name, agg in pairs:
+        aggs.setdefault(str(name), []).append(str(agg))
+    columns: dict[str, tuple[str, str]] = {}
+    for name, kinds in aggs.items():
+        for agg in kinds:
+            alone = len(kinds) == 1 or agg == "SUM"
+            columns[name if alone else f"{name}_{agg.lower()}"] = (name, agg)
+    return columns
+
+
+def _group_bounds(groups: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal group ids in a sorted array."""
+    ids = np.asarray(groups)
+    if ids.size == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])
+    ends = np.append(starts[1:], ids.size)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def _floats(column: Any) -> np.ndarray:
+    """A numpy column as floats, NULL (masked) → NaN."""
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype(np.float64), np.nan)
+    return np.asarray(column, dtype=np.float64)
+
+
+def _number(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'

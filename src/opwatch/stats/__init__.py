@@ -1,0 +1,10 @@
+"""Statistics of client-level results: bucket layouts, histograms, intervals, the registry.
+
+Importing the package registers every statistic (:mod:`.scalar`, :mod:`.histogram`), so that
+:func:`opwatch.stats.registry.statistic` finds them by their config names.
+"""
+
+from opwatch.stats import histogram, scalar
+from opwatch.stats.registry import REGISTRY, statistic
+
+__all__ = ["REGISTRY", "histogram", "scalar", "statistic"]

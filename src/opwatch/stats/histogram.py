@@ -1,0 +1,149 @@
+"""Statistics of histogram metrics: the mean client-normalized histogram and its percentiles.
+
+Each client's histogram arrives normalized (the ETL sums a client's histograms per bucket and
+divides by their total), so the group's histogram is the plain mean of its clients' rows: every
+client weighs the same, however many samples it sent. Percentiles are read from that mean
+histogram with the interpolation of :mod:`opwatch.stats.histograms`, in the metric's unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from opwatch.stats.histograms import cdf_at, histogram_percentiles, percentiles_of_many
+from opwatch.stats.intervals import (
+    Estimate,
+    IntervalSettings,
+    from_draws,
+    poisson_weighted_sums,
+)
+from opwatch.stats.registry import (
+    HistogramSample,
+    Statistic,
+    format_parameter,
+    register,
+    requested_percentiles,
+)
+
+
+def _resampled_means(
+    sample: HistogramSample, settings: IntervalSettings, rng: np.random.Generator
+) -> np.ndarray:
+    """Bootstrap replicates of the mean histogram: resamples x buckets."""
+    columns = np.column_stack([sample.shares, np.ones(sample.shares.shape[0])])
+    sums = poisson_weighted_sums(columns, settings.samples, rng)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means: np.ndarray = sums[:, :-1] / sums[:, -1:]
+    return means
+
+
+@register
+class MeanHistogram(Statistic):
+    """The mean of clients' normalized histograms: one estimate per non-empty bucket, whose
+    parameter is the bucket's lower bound."""
+
+    name = "histogram"
+    metric_types = frozenset({"histogram"})
+
+    def estimate(
+        self,
+        sample: HistogramSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """Each bucket's mean share with its interval."""
+        n = sample.shares.shape[0]
+        means = sample.shares.mean(axis=0)
+        filled = np.flatnonzero(means > 0)
+        names = [format_parameter(float(bound)) for bound in sample.lower[filled]]
+        if n < 2:
+            return [Estimate(name, float(means[k])) for name, k in zip(names, filled, strict=True)]
+        if settings.bootstraps(cheap_bootstrap=False):
+            draws = _resampled_means(sample, settings, rng)
+            return [
+                from_draws(name, float(means[k]), draws[:, k], settings)
+                for name, k in zip(names, filled, strict=True)
+            ]
+        se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)
+        half = settings.z * se
+        return [
+            Estimate(
+                name,
+                float(means[k]),
+                max(float(means[k] - h), 0.0),
+                min(float(means[k] + h), 1.0),
+                se=float(s),
+            )
+            for name, k, h, s in zip(names, filled, half, se, strict=True)
+        ]
+
+
+@register
+class HistogramPercentile(Statistic):
+    """Percentiles of the mean histogram: the configured ones and every integer one, 1 … 99."""
+
+    name = "percentile"
+    metric_types = frozenset({"histogram"})
+
+    def estimate(
+        self,
+        sample: HistogramSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """Each percentile with a Woodruff or bootstrap interval."""
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return histogram_percentile_estimates(sample, percentiles, settings, rng)
+
+
+def histogram_percentile_estimates(
+    sample: HistogramSample,
+    percentiles: np.ndarray,
+    settings: IntervalSettings,
+    rng: np.random.Generator,
+) -> list[Estimate]:
+    """``percentiles`` of the sample's mean histogram, with intervals."""
+    n = sample.shares.shape[0]
+    if n == 0:
+        return []
+    mean = sample.shares.mean(axis=0)
+    points = histogram_percentiles(sample.lower, sample.upper, mean, percentiles)
+    names = [format_parameter(p) for p in percentiles]
+    if n < 2:
+        return [Estimate(name, float(p)) for name, p in zip(names, points, strict=True)]
+    if settings.bootstraps(cheap_bootstrap=False):
+        means = _resampled_means(sample, settings, rng)
+        draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
+        return [
+            from_draws(name, float(point), draws[:, column], settings)
+            for column, (name, point) in enumerate(zip(names, points, strict=True))
+        ]
+    lower, upper = _woodruff_bounds(sample, mean, points, percentiles / 100, settings)
+    return [
+        Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))
+        for name, p, lo, up in zip(names, points, lower, upper, strict=True)
+    ]
+
+
+def _woodruff_bounds(
+    sample: HistogramSample,
+    mean: np.ndarray,
+    points: np.ndarray,
+    q: np.ndarray,
+    settings: IntervalSettings,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Woodruff's interval: the CDF at each percentile has a normal interval over clients
+    (each client's own CDF there is one observation); its ends, read back through the mean
+    histogram, bound the percentile."""
+    client_cdfs = cdf_at(sample.lower, sample.upper, sample.shares, points)
+    se = client_cdfs.std(axis=0, ddof=1) / np.sqrt(client_cdfs.shape[0])
+    half = settings.z * se
+    low_ends = np.clip(q - half, 1e-9, 1.0) * 100
+    high_ends = np.clip(q + half, 1e-9, 1.0) * 100
+    ends = histogram_percentiles(sample.lower, sample.upper, mean, np.append(low_ends, high_ends))
+    return ends[: q.size], ends[q.size :]

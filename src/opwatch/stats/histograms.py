@@ -1,0 +1,110 @@
+"""Client histograms as matrices, their mean, and percentiles read from a histogram.
+
+The ETL stores each client's histogram normalized (its buckets sum to 1), so that every client
+weighs the same. A group of clients becomes a dense matrix (rows = clients, columns = the
+layout's buckets) whose column means are the group's histogram.
+
+Percentile of a histogram (the interpolation, also in docs/statistics.md): with bucket lower
+bounds ``b_k``, upper bounds ``u_k`` (the next bucket's lower bound; the overflow bucket has
+none, ``u = b``), shares ``s_k`` and cumulative shares ``C_k``, the ``p``-th percentile is in the
+first bucket ``k`` with ``s_k > 0`` and ``C_k >= p/100``, at
+``b_k + (p/100 - C_{k-1}) / s_k * (u_k - b_k)``: samples are taken as spread evenly inside their
+bucket, as a histogram cannot say more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+CUMULATIVE_TOLERANCE = 1e-12
+"""Shares are sums of floating-point fractions: a cumulative share this close to ``q`` is ``q``."""
+
+
+def normalized(histograms: Sequence[Mapping[int, float]]) -> dict[int, float] | None:
+    """One client's histograms summed per bucket and divided by their total (None if empty).
+
+    The reference for the SQL macro ``opwatch_normalized_histogram`` the ETL runs.
+    """
+    summed: dict[int, float] = {}
+    for histogram in histograms:
+        for key, count in histogram.items():
+            summed[int(key)] = summed.get(int(key), 0.0) + float(count)
+    total = sum(summed.values())
+    if not summed or total == 0:
+        return None
+    return {key: summed[key] / total for key in sorted(summed)}
+
+
+def histogram_percentiles(
+    lower_bounds: np.ndarray,
+    upper_bounds: np.ndarray,
+    shares: np.ndarray,
+    percentiles: np.ndarray,
+) -> np.ndarray:
+    """The ``percentiles`` (0-100) of histograms with the given buckets, interpolated linearly.
+
+    ``shares`` is one histogram (1-D) or one per row (2-D); rows are normalized here. Returns
+    one value per percentile, or a row of them per histogram; NaN for an empty histogram.
+    """
+    matrix = np.atleast_2d(np.asarray(shares, dtype=np.float64))
+    q = np.asarray(percentiles, dtype=np.float64) / 100.0
+    values = percentiles_of_many(lower_bounds, upper_bounds, matrix, q)
+    return values[0] if np.ndim(shares) == 1 else values
+
+
+def percentiles_of_many(
+    lower_bounds: np.ndarray, upper_bounds: np.ndarray, shares: np.ndarray, q: np.ndarray
+) -> np.ndarray:
+    """Percentiles (as fractions ``q``) of many histograms at once: rows x len(q).
+
+    Vectorized over rows (bootstrap resamples come by the thousand): a percentile's bucket is,
+    per row, the first non-empty bucket whose cumulative share reaches ``q``.
+    """
+    totals = shares.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        normalized_rows = shares / totals
+    cumulative = np.cumsum(normalized_rows, axis=1)
+    # The cumulative of a bucket that is empty equals the previous one; such a bucket is never
+    # the first to reach q, because the previous (non-empty) one reached it already.
+    result = np.empty((shares.shape[0], q.size))
+    rows = np.arange(shares.shape[0])
+    for column, target in enumerate(q):
+        reached = cumulative >= target - CUMULATIVE_TOLERANCE
+        reached &= normalized_rows > 0
+        bucket = np.argmax(reached, axis=1)
+        before = np.where(bucket > 0, cumulative[rows, np.maximum(bucket - 1, 0)], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fraction = np.clip((target - before) / normalized_rows[rows, bucket], 0.0, 1.0)
+        width = upper_bounds[bucket] - lower_bounds[bucket]
+        result[:, column] = lower_bounds[bucket] + fraction * width
+    return result
+
+
+def cdf_at(
+    lower_bounds: np.ndarray, upper_bounds: np.ndarray, shares: np.ndarray, x: np.ndarray
+) -> np.ndarray:
+    """Each row's cumulative share at each of ``x``, interpolated inside the bucket (the
+    inverse of the percentile above): rows x len(x)."""
+    matrix = np.atleast_2d(shares)
+    points = np.asarray(x, dtype=np.float64)
+    bucket = np.searchsorted(lower_bounds, points, side="right") - 1
+    inside = np.clip(bucket, 0, lower_bounds.size - 1)
+    width = upper_bounds[inside] - lower_bounds[inside]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(width > 0, (points - lower_bounds[inside]) / width, 1.0)
+    fraction = np.where(bucket < 0, 0.0, np.clip(fraction, 0.0, 1.0))
+    cumulative = np.cumsum(matrix, axis=1)
+    before = np.where(inside > 0, cumulative[:, np.maximum(inside - 1, 0)], 0.0)
+    return np.asarray(before + fraction * matrix[:, inside])
+
+
+def dense_matrix(
+    rows: np.ndarray, keys: np.ndarray, shares: np.ndarray, bounds: np.ndarray, n_rows: int
+) -> np.ndarray:
+    """Long (row, key, share) entries as a rows x buckets matrix over ``bounds``."""
+    matrix = np.zeros((n_rows, bounds.size))
+    columns = np.searchsorted(bounds, keys)
+    np.add.at(matrix, (rows, columns), shares)
+    return matrix

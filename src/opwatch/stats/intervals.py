@@ -1,0 +1,150 @@
+"""Confidence intervals: how they are computed, and the estimate a statistic returns.
+
+Two methods, chosen per project (``[project.statistics]``, see docs/statistics.md):
+
+- **bootstrap** over clients, seeded and vectorized. Quantiles use the "efficient bootstrap"
+  (a resample's ``q``-quantile of ``n`` sorted values is the value at a Binomial(n, q) rank), so
+  10,000 resamples cost 10,000 random numbers, not 10,000 x n. Sums, means, ratios and
+  histograms use Poisson(1) client weights (each client appears a Poisson number of times in a
+  resample), drawn in chunks of clients, one matrix product per chunk.
+- **analytic**, valid for the large samples monitoring sees: normal intervals with the sample
+  standard error for means and sums, the delta method for ratios, order-statistic (binomial)
+  intervals for quantiles of client values (distribution-free), and Woodruff's interval for
+  percentiles of the mean histogram (the normal interval of the CDF at the percentile, mapped
+  back through the histogram).
+- **auto** (the default) takes, per statistic, whichever of the two is cheap: the efficient
+  bootstrap for quantiles of client values, the analytic interval for everything else.
+
+The interval is the central ``level`` interval (equal tails). Bootstrap replicates and standard
+errors are kept on the estimate so that branch comparisons can combine them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from statistics import NormalDist
+from typing import Literal
+
+import numpy as np
+
+IntervalMethod = Literal["auto", "bootstrap", "analytic"]
+POISSON_CHUNK_CELLS = 4_000_000
+"""Poisson weights drawn at once (resamples x clients): bounds the memory of a bootstrap."""
+
+
+@dataclass(frozen=True)
+class IntervalSettings:
+    """How a project's intervals are computed."""
+
+    method: IntervalMethod = "auto"
+    level: float = 0.95
+    samples: int = 1000
+    """Bootstrap resamples."""
+    seed: int = 0
+
+    @property
+    def z(self) -> float:
+        """The standard normal quantile of the upper tail: 1.96 for 95 %."""
+        return NormalDist().inv_cdf(0.5 + self.level / 2)
+
+    @property
+    def tails(self) -> tuple[float, float]:
+        """The lower and upper tail probabilities: (0.025, 0.975) for 95 %."""
+        alpha = 1 - self.level
+        return alpha / 2, 1 - alpha / 2
+
+    def bootstraps(self, cheap_bootstrap: bool) -> bool:
+        """Whether a statistic whose bootstrap is (or is not) cheap uses the bootstrap."""
+        return self.method == "bootstrap" or (self.method == "auto" and cheap_bootstrap)
+
+    def rng(self, *key: object) -> np.random.Generator:
+        """A generator seeded by the project's seed and ``key`` (group, metric, statistic):
+        every group draws its own stream, the same on every run and whatever runs before it."""
+        digest = hashlib.sha256(repr((self.seed, *key)).encode()).digest()
+        return np.random.default_rng(np.frombuffer(digest[:16], dtype=np.uint32))
+
+
+@dataclass
+class Estimate:
+    """One value of a statistic with its interval."""
+
+    parameter: str | None
+    point: float
+    lower: float | None = None
+    upper: float | None = None
+    draws: np.ndarray | None = None
+    """Bootstrap replicates of the point (for comparisons), when bootstrapped."""
+    se: float | None = None
+    """Standard error of the point (for comparisons), when computed analytically."""
+
+
+def from_draws(
+    parameter: str | None, point: float, draws: np.ndarray, settings: IntervalSettings
+) -> Estimate:
+    """An estimate whose interval is the central quantiles of bootstrap ``draws``.
+
+    The interval is widened to hold the point if needed: with a handful of clients, the
+    replicates of a percentile are order statistics and can all miss an interpolated point.
+    """
+    finite = draws[np.isfinite(draws)]
+    if finite.size == 0 or not np.isfinite(point):
+        return Estimate(parameter, point)
+    lower, upper = np.quantile(finite, settings.tails)
+    return Estimate(
+        parameter, point, min(float(lower), point), max(float(upper), point), draws=draws
+    )
+
+
+def from_se(parameter: str | None, point: float, se: float, settings: IntervalSettings) -> Estimate:
+    """A normal interval: ``point ± z · se``."""
+    if not np.isfinite(se):
+        return Estimate(parameter, point)
+    half = settings.z * se
+    return Estimate(parameter, point, point - half, point + half, se=se)
+
+
+def poisson_weighted_sums(
+    columns: np.ndarray, samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """``samples`` Poisson-bootstrap resamples of the column sums of ``columns`` (n x m).
+
+    Returns samples x m: row ``b`` is ``Σ_i w_bi · columns[i]`` with ``w_bi ~ Poisson(1)``.
+    """
+    n = columns.shape[0]
+    totals = np.zeros((samples, columns.shape[1]))
+    chunk = max(1, POISSON_CHUNK_CELLS // max(samples, 1))
+    for start in range(0, n, chunk):
+        block = columns[start : start + chunk]
+        weights = rng.poisson(1.0, size=(samples, block.shape[0])).astype(np.float64)
+        totals += weights @ block
+    return totals
+
+
+def binomial_rank_draws(
+    sorted_values: np.ndarray, q: np.ndarray, samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Bootstrap replicates of the ``q``-quantiles of ``sorted_values``: len(q) x samples.
+
+    A resample's quantile is the value at rank ``r ~ Binomial(n, q)`` of the sorted sample
+    (Schultzberg & Ankargren's efficient bootstrap, as Mozilla's OpMon uses).
+    """
+    n = sorted_values.size
+    ranks = rng.binomial(n, q[:, None], size=(q.size, samples))
+    return sorted_values[np.minimum(ranks, n - 1)]
+
+
+def order_statistic_bounds(
+    sorted_values: np.ndarray, q: np.ndarray, settings: IntervalSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distribution-free interval of the ``q``-quantiles: order statistics whose ranks bracket
+    the Binomial(n, q) count of values below the true quantile with probability ``level``."""
+    from scipy.stats import binom
+
+    n = sorted_values.size
+    low_tail, high_tail = settings.tails
+    lower_rank = binom.ppf(low_tail, n, q).astype(np.int64) - 1
+    upper_rank = binom.ppf(high_tail, n, q).astype(np.int64)
+    lower = sorted_values[np.clip(lower_rank, 0, n - 1)]
+    upper = sorted_values[np.clip(upper_rank, 0, n - 1)]
+    return lower, upper

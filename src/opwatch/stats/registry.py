@@ -1,0 +1,90 @@
+"""The statistics registry: a statistic is one small class, registered by its config name.
+
+A statistic turns the clients of one group (one branch x x-axis value x dimension values) into
+estimates: one per parameter (a percentile, a bucket), each with its interval. It says which
+metric types it applies to; the statistics step looks it up by the name used in
+``[metrics.X.statistics]``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+
+from opwatch.stats.intervals import Estimate, IntervalSettings
+
+SERVED_PERCENTILES = tuple(range(1, 100))
+"""Percentiles computed for every metric with a percentile statistic, besides the configured
+ones: the dashboard's percentile control can ask for any of them."""
+
+
+@dataclass(frozen=True)
+class ScalarSample:
+    """One metric's client values in a group, aligned with the group's other metrics."""
+
+    values: np.ndarray
+    """One value per client row; NaN where the client had no data (NULL)."""
+    metrics: Mapping[str, np.ndarray] = field(default_factory=dict)
+    """Every scalar metric of the group by name, aligned row by row (for ratios)."""
+
+
+@dataclass(frozen=True)
+class HistogramSample:
+    """One histogram metric's clients in a group: a clients x buckets matrix of shares."""
+
+    shares: np.ndarray
+    """Each client's normalized histogram (rows sum to 1)."""
+    lower: np.ndarray
+    """Bucket lower bounds, in the unit percentiles are reported in."""
+    upper: np.ndarray
+    """Bucket upper bounds (the overflow bucket's is its lower bound)."""
+
+
+class Statistic(ABC):
+    """A statistic of a metric's clients, with intervals."""
+
+    name: ClassVar[str]
+    metric_types: ClassVar[frozenset[str]] = frozenset({"scalar"})
+
+    @abstractmethod
+    def estimate(
+        self,
+        sample: Any,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """The statistic's estimates for ``sample`` (a ScalarSample or HistogramSample)."""
+
+
+REGISTRY: dict[tuple[str, str], type[Statistic]] = {}
+"""(statistic name, metric type) → class: ``percentile`` has a scalar and a histogram class."""
+S = TypeVar("S", bound=type[Statistic])
+
+
+def register(cls: S) -> S:
+    """Class decorator: make ``cls`` available under its ``name`` for its metric types."""
+    for metric_type in cls.metric_types:
+        REGISTRY[cls.name, metric_type] = cls
+    return cls
+
+
+def statistic(name: str, metric_type: str) -> Statistic | None:
+    """The registered statistic called ``name`` for ``metric_type`` metrics, if any."""
+    cls = REGISTRY.get((name, metric_type))
+    return cls() if cls is not None else None
+
+
+def format_parameter(value: float) -> str:
+    """A percentile or bucket as a parameter string: ``50``, ``99.9``, ``0.5``."""
+    return f"{value:g}" if value != int(value) else str(int(value))
+
+
+def requested_percentiles(parameters: Mapping[str, Any]) -> list[float]:
+    """The configured percentiles plus every served one, sorted and distinct."""
+    configured = [float(p) for p in parameters.get("percentiles", [50, 90, 99])]
+    return sorted(set(configured) | {float(p) for p in SERVED_PERCENTILES})

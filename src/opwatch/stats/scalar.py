@@ -1,0 +1,220 @@
+"""Statistics of scalar metrics: count, sum, mean, quantile, percentile, total_ratio.
+
+Definitions match Mozilla's OpMon (docs/statistics.md): count is the number of clients with a
+value; sum and mean ignore clients without one (NULL), as SQL does; percentiles are of client
+values, where a client without a value counts as 0 unless ``remove_nulls = true`` (OpMon put
+NULLs in its lowest bucket); total_ratio is ``SUM(metric) / SUM(denominator_metric)``.
+Percentile points use linear interpolation between order statistics (numpy's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from opwatch.stats.intervals import (
+    Estimate,
+    IntervalSettings,
+    binomial_rank_draws,
+    from_draws,
+    from_se,
+    order_statistic_bounds,
+    poisson_weighted_sums,
+)
+from opwatch.stats.registry import (
+    ScalarSample,
+    Statistic,
+    format_parameter,
+    register,
+    requested_percentiles,
+)
+
+
+@register
+class Count(Statistic):
+    """Clients with a value (no interval: a count is exact)."""
+
+    name = "count"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """The number of non-NULL client values."""
+        return [Estimate(None, float(np.count_nonzero(~np.isnan(sample.values))))]
+
+
+@register
+class Mean(Statistic):
+    """The mean of client values (NULLs ignored)."""
+
+    name = "mean"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """Mean with a normal interval, or bootstrapped over clients."""
+        values = sample.values[~np.isnan(sample.values)]
+        if values.size == 0:
+            return []
+        point = float(values.mean())
+        if values.size < 2:
+            return [Estimate(None, point)]
+        if settings.bootstraps(cheap_bootstrap=False):
+            columns = np.column_stack([values, np.ones_like(values)])
+            sums = poisson_weighted_sums(columns, settings.samples, rng)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return [from_draws(None, point, sums[:, 0] / sums[:, 1], settings)]
+        se = float(values.std(ddof=1) / np.sqrt(values.size))
+        return [from_se(None, point, se, settings)]
+
+
+@register
+class Sum(Statistic):
+    """The sum of client values (NULLs ignored).
+
+    Its interval is the sampling variation of a sum over the same number of clients
+    (``n`` times the mean's), NULLs counting as 0.
+    """
+
+    name = "sum"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """Sum with an interval."""
+        if np.all(np.isnan(sample.values)):
+            return []
+        values = np.nan_to_num(sample.values, nan=0.0)
+        n = values.size
+        point = float(values.sum())
+        if n < 2:
+            return [Estimate(None, point)]
+        if settings.bootstraps(cheap_bootstrap=False):
+            columns = np.column_stack([values, np.ones_like(values)])
+            sums = poisson_weighted_sums(columns, settings.samples, rng)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return [from_draws(None, point, n * sums[:, 0] / sums[:, 1], settings)]
+        se = float(np.sqrt(n) * values.std(ddof=1))
+        return [from_se(None, point, se, settings)]
+
+
+@register
+class Percentile(Statistic):
+    """Percentiles of client values: the configured ones and every integer one, 1 … 99."""
+
+    name = "percentile"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """Each percentile with its interval."""
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return percentile_estimates(sample, parameters, percentiles, settings, rng)
+
+
+@register
+class Quantile(Statistic):
+    """The median, as OpMon's ``quantile`` (parameter 50)."""
+
+    name = "quantile"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """The 50th percentile with its interval."""
+        return percentile_estimates(sample, parameters, np.asarray([50.0]), settings, rng)
+
+
+def percentile_estimates(
+    sample: ScalarSample,
+    parameters: Mapping[str, Any],
+    percentiles: np.ndarray,
+    settings: IntervalSettings,
+    rng: np.random.Generator,
+) -> list[Estimate]:
+    """``percentiles`` of the sample's client values, with intervals."""
+    values = sample.values
+    if parameters.get("remove_nulls", False):
+        values = values[~np.isnan(values)]
+    elif np.all(np.isnan(values)):
+        return []
+    values = np.sort(np.nan_to_num(values, nan=0.0))
+    if values.size == 0:
+        return []
+    q = percentiles / 100.0
+    points = np.percentile(values, percentiles)
+    names = [format_parameter(p) for p in percentiles]
+    if values.size < 2:
+        return [Estimate(name, float(point)) for name, point in zip(names, points, strict=True)]
+    if settings.bootstraps(cheap_bootstrap=True):
+        draws = binomial_rank_draws(values, q, settings.samples, rng)
+        return [
+            from_draws(name, float(point), row, settings)
+            for name, point, row in zip(names, points, draws, strict=True)
+        ]
+    lower, upper = order_statistic_bounds(values, q, settings)
+    return [
+        Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))
+        for name, p, lo, up in zip(names, points, lower, upper, strict=True)
+    ]
+
+
+@register
+class TotalRatio(Statistic):
+    """``SUM(metric) / SUM(denominator_metric)`` over the group's clients."""
+
+    name = "total_ratio"
+
+    def estimate(
+        self,
+        sample: ScalarSample,
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> list[Estimate]:
+        """The ratio, with a delta-method or bootstrap interval (clients resampled as pairs)."""
+        denominator_name = str(parameters["denominator_metric"])
+        denominator = sample.metrics.get(denominator_name)
+        if denominator is None:
+            return []
+        numerator = np.nan_to_num(sample.values, nan=0.0)
+        denominator = np.nan_to_num(denominator, nan=0.0)
+        total = float(denominator.sum())
+        if total == 0:
+            return []
+        point = float(numerator.sum()) / total
+        n = numerator.size
+        if n < 2:
+            return [Estimate(denominator_name, point)]
+        if settings.bootstraps(cheap_bootstrap=False):
+            sums = poisson_weighted_sums(
+                np.column_stack([numerator, denominator]), settings.samples, rng
+            )
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return [from_draws(denominator_name, point, sums[:, 0] / sums[:, 1], settings)]
+        # Delta method: Var(ΣX/ΣY) ≈ Var(X - R·Y) · n / (ΣY)².
+        residual = numerator - point * denominator
+        se = float(np.sqrt(n * residual.var(ddof=1)) / abs(total))
+        return [from_se(denominator_name, point, se, settings)]

@@ -1,0 +1,104 @@
+"""Scalar statistics against numpy and scipy on seeded samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+from opwatch.stats.intervals import IntervalSettings
+from opwatch.stats.registry import REGISTRY, SERVED_PERCENTILES, ScalarSample, statistic
+
+ANALYTIC = IntervalSettings(method="analytic")
+BOOTSTRAP = IntervalSettings(method="bootstrap", samples=2000, seed=3)
+
+
+def values_with_nulls(n: int = 400) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    values = rng.gamma(2.0, 10.0, size=n)
+    values[rng.random(n) < 0.1] = np.nan
+    return values
+
+
+def estimate(name: str, sample: ScalarSample, settings: IntervalSettings, **parameters: object):
+    found = statistic(name, "scalar")
+    assert found is not None
+    return found.estimate(sample, parameters, settings, settings.rng(name))
+
+
+def test_every_configurable_statistic_is_registered() -> None:
+    from opwatch.config.models import StatisticsSpec
+
+    for name in StatisticsSpec.model_fields:
+        assert (name, "scalar") in REGISTRY
+    assert ("percentile", "histogram") in REGISTRY and ("histogram", "histogram") in REGISTRY
+
+
+def test_count_sum_mean_ignore_nulls() -> None:
+    x = values_with_nulls()
+    sample = ScalarSample(x)
+    assert estimate("count", sample, ANALYTIC)[0].point == np.count_nonzero(~np.isnan(x))
+    assert estimate("sum", sample, ANALYTIC)[0].point == pytest.approx(np.nansum(x))
+    mean = estimate("mean", sample, ANALYTIC)[0]
+    assert mean.point == pytest.approx(np.nanmean(x))
+    present = x[~np.isnan(x)]
+    low, high = scipy_stats.norm.interval(0.95, present.mean(), scipy_stats.sem(present))
+    assert (mean.lower, mean.upper) == pytest.approx((low, high))
+
+
+def test_bootstrap_agrees_with_the_analytic_interval_for_a_mean() -> None:
+    sample = ScalarSample(values_with_nulls(2000))
+    analytic = estimate("mean", sample, ANALYTIC)[0]
+    bootstrap = estimate("mean", sample, BOOTSTRAP)[0]
+    assert bootstrap.point == analytic.point
+    assert bootstrap.lower == pytest.approx(analytic.lower, rel=0.01)
+    assert bootstrap.upper == pytest.approx(analytic.upper, rel=0.01)
+
+
+def test_bootstrap_is_reproducible_and_depends_on_the_seed() -> None:
+    sample = ScalarSample(values_with_nulls())
+    first = estimate("percentile", sample, BOOTSTRAP, percentiles=[50])
+    second = estimate("percentile", sample, BOOTSTRAP, percentiles=[50])
+    other = IntervalSettings(method="bootstrap", samples=2000, seed=4)
+    third = estimate("percentile", sample, other, percentiles=[50])
+    assert [(e.lower, e.upper) for e in first] == [(e.lower, e.upper) for e in second]
+    assert [(e.lower, e.upper) for e in first] != [(e.lower, e.upper) for e in third]
+
+
+def test_percentiles_count_nulls_as_zero_unless_removed() -> None:
+    x = values_with_nulls()
+    with_zeros = {e.parameter: e.point for e in estimate("percentile", ScalarSample(x), ANALYTIC)}
+    removed = estimate("percentile", ScalarSample(x), ANALYTIC, remove_nulls=True)
+    assert with_zeros["5"] == pytest.approx(np.percentile(np.nan_to_num(x), 5))
+    assert {e.parameter: e.point for e in removed}["5"] == pytest.approx(np.nanpercentile(x, 5))
+    # configured percentiles come on top of every integer one
+    served = estimate("percentile", ScalarSample(x), ANALYTIC, percentiles=[99.9])
+    assert [e.parameter for e in served] == [*map(str, SERVED_PERCENTILES), "99.9"]
+
+
+def test_quantile_is_the_median() -> None:
+    x = values_with_nulls()
+    (median,) = estimate("quantile", ScalarSample(x), ANALYTIC)
+    assert median.parameter == "50"
+    assert median.point == pytest.approx(np.median(np.nan_to_num(x)))
+
+
+def test_total_ratio_resamples_clients_as_pairs() -> None:
+    rng = np.random.default_rng(8)
+    visits = rng.poisson(20, size=3000).astype(float)
+    crashes = rng.binomial(visits.astype(int), 0.05).astype(float)
+    sample = ScalarSample(crashes, {"visits": visits})
+    analytic = estimate("total_ratio", sample, ANALYTIC, denominator_metric="visits")[0]
+    bootstrap = estimate("total_ratio", sample, BOOTSTRAP, denominator_metric="visits")[0]
+    assert analytic.parameter == "visits"
+    assert analytic.point == pytest.approx(crashes.sum() / visits.sum())
+    assert bootstrap.lower == pytest.approx(analytic.lower, rel=0.02)
+    assert bootstrap.upper == pytest.approx(analytic.upper, rel=0.02)
+
+
+def test_empty_and_single_client_groups() -> None:
+    nothing = ScalarSample(np.array([np.nan, np.nan]))
+    assert estimate("mean", nothing, ANALYTIC) == []
+    assert estimate("percentile", nothing, ANALYTIC) == []
+    (alone,) = estimate("mean", ScalarSample(np.array([3.0])), BOOTSTRAP)
+    assert (alone.point, alone.lower, alone.upper) == (3.0, None, None)
