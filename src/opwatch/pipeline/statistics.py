@@ -16,6 +16,7 @@ result tables are.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,7 +30,7 @@ from opwatch.config.resolved import Metric, Project
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
-from opwatch.stats.comparison import compare
+from opwatch.stats.comparison import compare_all
 from opwatch.stats.histograms import dense_matrix
 from opwatch.stats.intervals import Estimate, IntervalMethod, IntervalSettings
 from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
@@ -72,38 +73,37 @@ def reference_branch(project: Project) -> str | None:
 
 @dataclass
 class Rows:
-    """Statistics rows being collected, column by column."""
+    """Statistics rows being collected (tuples, turned into columns once at the end)."""
 
     columns: tuple[str, ...]
-    data: dict[str, list[Any]] = field(default_factory=dict)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
 
     def add(self, key: Sequence[Any], metric: str, statistic_name: str, estimate: Estimate,
             comparison: str | None = None) -> None:  # fmt: skip
         """One row: the group key, what it is, and the estimate."""
-        values = (
-            *key,
-            metric,
-            statistic_name,
-            estimate.parameter,
-            comparison,
-            _number(estimate.point),
-            _number(estimate.lower),
-            _number(estimate.upper),
+        self.rows.append(
+            (
+                *key,
+                metric,
+                statistic_name,
+                estimate.parameter,
+                comparison,
+                _number(estimate.point),
+                _number(estimate.lower),
+                _number(estimate.upper),
+            )
         )
-        for column, value in zip(self.columns, values, strict=True):
-            self.data.setdefault(column, []).append(value)
 
     def table(self) -> pa.Table:
         """The rows as an Arrow table (the schema is fixed even with no rows)."""
-        schema = pa.schema(
-            [
-                (name, pa.date32() if name == "submission_date" else pa.float64())
-                if name in ("submission_date", "point", "lower", "upper")
-                else (name, pa.string())
-                for name in self.columns
-            ]
+        types = {"submission_date": pa.date32(), "point": pa.float64()}
+        types |= {"lower": pa.float64(), "upper": pa.float64()}
+        schema = pa.schema([(name, types.get(name, pa.string())) for name in self.columns])
+        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.columns)
+        return pa.table(
+            {name: list(values) for name, values in zip(self.columns, columns, strict=True)},
+            schema=schema,
         )
-        return pa.table({c: self.data.get(c, []) for c in self.columns}, schema=schema)
 
 
 class StatisticsStep:
@@ -299,14 +299,10 @@ class _Computation:
         for (metric, name), by_branch in estimates.items():
             reference = {e.parameter: e for e in by_branch.get(self.reference, [])}
             for branch, found in by_branch.items():
-                if branch == self.reference:
+                if branch == self.reference or not reference:
                     continue
-                for estimate in found:
-                    base = reference.get(estimate.parameter)
-                    if base is None:
-                        continue
-                    for comparison, value in compare(estimate, base, self.settings).items():
-                        self.rows.add((*key[:-1], branch), metric, name, value, comparison)
+                for comparison, value in compare_all(found, reference, self.settings):
+                    self.rows.add((*key[:-1], branch), metric, name, value, comparison)
 
 
 def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
@@ -344,7 +340,7 @@ def _floats(column: Any) -> np.ndarray:
 
 
 def _number(value: float | None) -> float | None:
-    return None if value is None or not np.isfinite(value) else float(value)
+    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _ident(name: str) -> str:

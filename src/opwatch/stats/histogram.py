@@ -17,7 +17,7 @@ from opwatch.stats.histograms import cdf_at, histogram_percentiles, percentiles_
 from opwatch.stats.intervals import (
     Estimate,
     IntervalSettings,
-    from_draws,
+    from_draws_many,
     poisson_weighted_sums,
 )
 from opwatch.stats.registry import (
@@ -64,10 +64,7 @@ class MeanHistogram(Statistic):
             return [Estimate(name, float(means[k])) for name, k in zip(names, filled, strict=True)]
         if settings.bootstraps(cheap_bootstrap=False):
             draws = _resampled_means(sample, settings, rng)
-            return [
-                from_draws(name, float(means[k]), draws[:, k], settings)
-                for name, k in zip(names, filled, strict=True)
-            ]
+            return from_draws_many(names, means[filled], draws[:, filled].T, settings)
         se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)
         half = settings.z * se
         return [
@@ -119,10 +116,7 @@ def histogram_percentile_estimates(
     if settings.bootstraps(cheap_bootstrap=False):
         means = _resampled_means(sample, settings, rng)
         draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
-        return [
-            from_draws(name, float(point), draws[:, column], settings)
-            for column, (name, point) in enumerate(zip(names, points, strict=True))
-        ]
+        return from_draws_many(names, points, draws.T, settings)
     lower, upper = _woodruff_bounds(sample, mean, points, percentiles / 100, settings)
     return [
         Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))

@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+COMPARISON_CELLS = 8_000_000
+"""Largest rows x buckets x percentiles comparison done at once."""
 CUMULATIVE_TOLERANCE = 1e-12
 """Shares are sums of floating-point fractions: a cumulative share this close to ``q`` is ``q``."""
 
@@ -59,26 +61,27 @@ def percentiles_of_many(
 ) -> np.ndarray:
     """Percentiles (as fractions ``q``) of many histograms at once: rows x len(q).
 
-    Vectorized over rows (bootstrap resamples come by the thousand): a percentile's bucket is,
-    per row, the first non-empty bucket whose cumulative share reaches ``q``.
+    Vectorized over rows and percentiles (bootstrap resamples come by the thousand): a
+    percentile's bucket is, per row, the first non-empty bucket whose cumulative share reaches
+    ``q``. Rows are taken in chunks so the rows x buckets x percentiles comparison stays small.
     """
-    totals = shares.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        normalized_rows = shares / totals
+        normalized_rows = shares / shares.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(normalized_rows, axis=1)
-    # The cumulative of a bucket that is empty equals the previous one; such a bucket is never
-    # the first to reach q, because the previous (non-empty) one reached it already.
-    result = np.empty((shares.shape[0], q.size))
-    rows = np.arange(shares.shape[0])
-    for column, target in enumerate(q):
-        reached = cumulative >= target - CUMULATIVE_TOLERANCE
-        reached &= normalized_rows > 0
+    targets = np.asarray(q, dtype=np.float64)
+    result = np.empty((shares.shape[0], targets.size))
+    chunk = max(1, COMPARISON_CELLS // max(shares.shape[1] * targets.size, 1))
+    for start in range(0, shares.shape[0], chunk):
+        part = slice(start, start + chunk)
+        reached = cumulative[part, :, None] >= targets - CUMULATIVE_TOLERANCE
+        reached &= normalized_rows[part, :, None] > 0
         bucket = np.argmax(reached, axis=1)
-        before = np.where(bucket > 0, cumulative[rows, np.maximum(bucket - 1, 0)], 0.0)
+        rows = np.arange(bucket.shape[0])[:, None]
+        before = np.where(bucket > 0, cumulative[part][rows, np.maximum(bucket - 1, 0)], 0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = np.clip((target - before) / normalized_rows[rows, bucket], 0.0, 1.0)
+            fraction = np.clip((targets - before) / normalized_rows[part][rows, bucket], 0.0, 1.0)
         width = upper_bounds[bucket] - lower_bounds[bucket]
-        result[:, column] = lower_bounds[bucket] + fraction * width
+        result[part] = lower_bounds[bucket] + fraction * width
     return result
 
 

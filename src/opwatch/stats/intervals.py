@@ -22,6 +22,8 @@ errors are kept on the estimate so that branch comparisons can combine them.
 from __future__ import annotations
 
 import hashlib
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Literal
@@ -82,18 +84,43 @@ class Estimate:
 def from_draws(
     parameter: str | None, point: float, draws: np.ndarray, settings: IntervalSettings
 ) -> Estimate:
-    """An estimate whose interval is the central quantiles of bootstrap ``draws``.
+    """An estimate whose interval is the central quantiles of bootstrap ``draws``."""
+    return from_draws_many([parameter], np.asarray([point]), draws[None, :], settings)[0]
 
-    The interval is widened to hold the point if needed: with a handful of clients, the
+
+def from_draws_many(
+    parameters: Sequence[str | None],
+    points: np.ndarray,
+    draws: np.ndarray,
+    settings: IntervalSettings,
+) -> list[Estimate]:
+    """Estimates whose intervals are the central quantiles of each row of ``draws``
+    (estimates x replicates), computed together.
+
+    An interval is widened to hold its point if needed: with a handful of clients, the
     replicates of a percentile are order statistics and can all miss an interpolated point.
+    Replicates that are not finite (a ratio over an empty resample) are left out.
     """
-    finite = draws[np.isfinite(draws)]
-    if finite.size == 0 or not np.isfinite(point):
-        return Estimate(parameter, point)
-    lower, upper = np.quantile(finite, settings.tails)
-    return Estimate(
-        parameter, point, min(float(lower), point), max(float(upper), point), draws=draws
-    )
+    finite = np.isfinite(draws)
+    ends = np.full((2, draws.shape[0]), np.nan)
+    whole = finite.all(axis=1)
+    if whole.any():
+        ends[:, whole] = np.quantile(draws[whole], settings.tails, axis=1)
+    if not whole.all():  # rare: replicates of a ratio over an empty resample
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN bounds
+            partial = np.where(finite[~whole], draws[~whole], np.nan)
+            ends[:, ~whole] = np.nanquantile(partial, settings.tails, axis=1)
+    estimates = []
+    for index, (parameter, point) in enumerate(zip(parameters, points, strict=True)):
+        lower, upper, value = float(ends[0, index]), float(ends[1, index]), float(point)
+        if not (np.isfinite(lower) and np.isfinite(value)):
+            estimates.append(Estimate(parameter, value))
+            continue
+        estimates.append(
+            Estimate(parameter, value, min(lower, value), max(upper, value), draws=draws[index])
+        )
+    return estimates
 
 
 def from_se(parameter: str | None, point: float, se: float, settings: IntervalSettings) -> Estimate:

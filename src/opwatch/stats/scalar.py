@@ -19,6 +19,7 @@ from opwatch.stats.intervals import (
     IntervalSettings,
     binomial_rank_draws,
     from_draws,
+    from_draws_many,
     from_se,
     order_statistic_bounds,
     poisson_weighted_sums,
@@ -170,10 +171,7 @@ def percentile_estimates(
         return [Estimate(name, float(point)) for name, point in zip(names, points, strict=True)]
     if settings.bootstraps(cheap_bootstrap=True):
         draws = binomial_rank_draws(values, q, settings.samples, rng)
-        return [
-            from_draws(name, float(point), row, settings)
-            for name, point, row in zip(names, points, draws, strict=True)
-        ]
+        return from_draws_many(names, points, draws, settings)
     lower, upper = order_statistic_bounds(values, q, settings)
     return [
         Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))

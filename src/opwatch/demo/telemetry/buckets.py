@@ -23,38 +23,25 @@ import math
 from dataclasses import dataclass
 from functools import cached_property
 
+from opwatch.stats.buckets import (
+    MEMORY_BUCKETS_PER_POWER_OF_2,
+    TIMING_BUCKETS_PER_POWER_OF_2,
+    exponential_bounds,
+    linear_bounds,
+)
+
+__all__ = [
+    "MEMORY_BUCKETS_PER_POWER_OF_2",
+    "TIMING_BUCKETS_PER_POWER_OF_2",
+    "BucketGrid",
+    "Layout",
+    "functional_bucket",
+    "functional_keys",
+]
+
 EXPONENTIAL, LINEAR, BOOLEAN, FLAG, COUNT = "exponential", "linear", "boolean", "flag", "count"
 HISTOGRAM_TYPES = {EXPONENTIAL: 0, LINEAR: 1, BOOLEAN: 2, FLAG: 3, COUNT: 4}
 """The ``histogram_type`` codes of Firefox's histogram JSON."""
-TIMING_BUCKETS_PER_POWER_OF_2 = 8
-MEMORY_BUCKETS_PER_POWER_OF_2 = 16
-
-
-def exponential_bounds(low: int, high: int, bucket_count: int) -> tuple[int, ...]:
-    """Firefox's exponential layout: bucket 0 is the underflow, then ``low`` … ``high``.
-
-    Each next bound is the rounded log-midpoint between the current bound and ``high`` spread
-    over the remaining buckets, and at least one more than the current bound.
-    """
-    bounds = [0, low]
-    log_high = math.log(high)
-    current = low
-    for index in range(2, bucket_count):
-        log_current = math.log(current)
-        log_next = log_current + (log_high - log_current) / (bucket_count - index)
-        candidate = math.floor(math.exp(log_next) + 0.5)
-        current = candidate if candidate > current else current + 1
-        bounds.append(current)
-    return tuple(bounds)
-
-
-def linear_bounds(low: int, high: int, bucket_count: int) -> tuple[int, ...]:
-    """Firefox's linear layout: bucket 0 is the underflow, then evenly spaced to ``high``."""
-    bounds = [0]
-    for index in range(1, bucket_count):
-        position = (low * (bucket_count - 1 - index) + high * (index - 1)) / (bucket_count - 2)
-        bounds.append(int(position + 0.5))
-    return tuple(bounds)
 
 
 @dataclass(frozen=True)
