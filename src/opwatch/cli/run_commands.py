@@ -82,7 +82,7 @@ def run(
     experiments: ExperimentsOption = None,
     fetch: FetchOption = False,
 ) -> None:
-    """Compute one day of every active project (and regenerate days of changed configs)."""
+    """Compute one day of every active project: client tables, then their statistics."""
     configure_logging(quiet)
     _run_days([_day_or_yesterday(day)], projects, force, (settings_file, experiments, fetch))
 

@@ -20,6 +20,7 @@ DEFAULT_BUILD_ID_COLUMN = "SAFE.SUBSTR(application.build_id, 0, 8)"
 """OpMon's default: the YYYYMMDD part of the build id."""
 RESULT_COLUMNS = frozenset(
     {"submission_date", "client_id", "build_id", "branch", "name", "agg_type", "value", "probe"}
+    | {"metric", "statistic", "parameter", "comparison", "point", "lower", "upper"}
 )
 """Columns of the result tables besides dimensions; a dimension may not take one of these names."""
 
