@@ -7,32 +7,51 @@ import pytest
 from scipy import stats as scipy_stats
 
 from opwatch.stats.comparison import DIFFERENCE, RELATIVE_DIFFERENCE, compare
-from opwatch.stats.intervals import Estimate, IntervalSettings
+from opwatch.stats.intervals import Estimates, IntervalSettings, from_draws, no_interval
 
 SETTINGS = IntervalSettings()
 
 
+def analytic(point: float, se: float, parameter: str = "50") -> Estimates:
+    return Estimates([parameter], np.array([point]), np.array([np.nan]), np.array([np.nan]),
+                     se=np.array([se]))  # fmt: skip
+
+
 def test_analytic_difference_combines_standard_errors() -> None:
-    branch, reference = Estimate(None, 12.0, se=0.3), Estimate(None, 10.0, se=0.4)
-    result = compare(branch, reference, SETTINGS)
+    result = compare(analytic(12.0, 0.3), analytic(10.0, 0.4), SETTINGS)
     low, high = scipy_stats.norm.interval(0.95, loc=2.0, scale=0.5)
-    assert result[DIFFERENCE].point == 2.0
-    assert (result[DIFFERENCE].lower, result[DIFFERENCE].upper) == pytest.approx((low, high))
-    assert result[RELATIVE_DIFFERENCE].point == pytest.approx(0.2)
+    difference = result[DIFFERENCE][0]
+    assert difference.point == 2.0
+    assert (difference.lower, difference.upper) == pytest.approx((low, high))
+    # delta method: se of a/b with a = 12 ± .3, b = 10 ± .4
+    relative = result[RELATIVE_DIFFERENCE][0]
+    se = np.hypot(0.3 / 10, 12 * 0.4 / 100)
+    assert relative.point == pytest.approx(0.2)
+    assert relative.upper == pytest.approx(0.2 + 1.959963984540054 * se)
 
 
 def test_bootstrap_difference_is_taken_draw_by_draw() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.normal(12, 0.3, 5000), rng.normal(10, 0.4, 5000)
-    result = compare(Estimate(None, 12.0, draws=a), Estimate(None, 10.0, draws=b), SETTINGS)
-    difference = result[DIFFERENCE]
+    result = compare(
+        from_draws([None], np.array([12.0]), a[None, :], SETTINGS),
+        from_draws([None], np.array([10.0]), b[None, :], SETTINGS),
+        SETTINGS,
+    )
+    difference = result[DIFFERENCE][0]
     assert difference.lower == pytest.approx(np.quantile(a - b, 0.025))
     assert difference.upper == pytest.approx(np.quantile(a - b, 0.975))
-    relative = result[RELATIVE_DIFFERENCE]
+    relative = result[RELATIVE_DIFFERENCE][0]
     assert relative.lower == pytest.approx(np.quantile((a - b) / b, 0.025))
 
 
-def test_a_count_has_a_difference_without_interval() -> None:
-    result = compare(Estimate(None, 5.0), Estimate(None, 0.0), SETTINGS)
-    assert (result[DIFFERENCE].point, result[DIFFERENCE].lower) == (5.0, None)
-    assert np.isnan(result[RELATIVE_DIFFERENCE].point)
+def test_only_parameters_both_branches_have_are_compared() -> None:
+    branch = no_interval(["1", "2", "3"], [5.0, 6.0, 7.0])
+    reference = no_interval(["3", "1"], [1.0, 0.0])
+    result = compare(branch, reference, SETTINGS)
+    assert [(e.parameter, e.point, e.lower) for e in result[DIFFERENCE]] == [
+        ("1", 5.0, None),
+        ("3", 6.0, None),
+    ]
+    relative = [e.point for e in result[RELATIVE_DIFFERENCE]]
+    assert np.isnan(relative[0]) and relative[1] == 6.0

@@ -16,7 +16,6 @@ result tables are.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,9 +29,9 @@ from opwatch.config.resolved import Metric, Project
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
-from opwatch.stats.comparison import compare_all
+from opwatch.stats.comparison import compare
 from opwatch.stats.histograms import dense_matrix
-from opwatch.stats.intervals import Estimate, IntervalMethod, IntervalSettings
+from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
 from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
 
 log = logging.getLogger("opwatch.statistics")
@@ -73,37 +72,56 @@ def reference_branch(project: Project) -> str | None:
 
 @dataclass
 class Rows:
-    """Statistics rows being collected (tuples, turned into columns once at the end)."""
+    """Statistics rows being collected, a batch of values at a time, as columns."""
 
-    columns: tuple[str, ...]
-    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    keys: tuple[str, ...]
+    key_values: list[list[Any]] = field(default_factory=list)
+    labels: dict[str, list[Any]] = field(default_factory=dict)
+    numbers: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
-    def add(self, key: Sequence[Any], metric: str, statistic_name: str, estimate: Estimate,
-            comparison: str | None = None) -> None:  # fmt: skip
-        """One row: the group key, what it is, and the estimate."""
-        self.rows.append(
-            (
-                *key,
-                metric,
-                statistic_name,
-                estimate.parameter,
-                comparison,
-                _number(estimate.point),
-                _number(estimate.lower),
-                _number(estimate.upper),
-            )
-        )
+    def add(
+        self,
+        key: Sequence[Any],
+        what: tuple[str, str],
+        estimates: Estimates,
+        comparison: str | None = None,
+    ) -> None:
+        """The values of one statistic of one group (a comparison, if ``comparison``)."""
+        n = len(estimates)
+        if n == 0:
+            return
+        if not self.key_values:
+            self.key_values = [[] for _ in self.keys]
+        for column, value in zip(self.key_values, key, strict=True):
+            column.extend([value] * n)
+        for name, values in (
+            ("metric", [what[0]] * n),
+            ("statistic", [what[1]] * n),
+            ("parameter", estimates.parameters),
+            ("comparison", [comparison] * n),
+        ):
+            self.labels.setdefault(name, []).extend(values)
+        for name, numbers in (
+            ("point", estimates.points),
+            ("lower", estimates.lower),
+            ("upper", estimates.upper),
+        ):
+            self.numbers.setdefault(name, []).append(numbers)
 
     def table(self) -> pa.Table:
-        """The rows as an Arrow table (the schema is fixed even with no rows)."""
-        types = {"submission_date": pa.date32(), "point": pa.float64()}
-        types |= {"lower": pa.float64(), "upper": pa.float64()}
-        schema = pa.schema([(name, types.get(name, pa.string())) for name in self.columns])
-        columns = list(zip(*self.rows, strict=True)) if self.rows else [()] * len(self.columns)
-        return pa.table(
-            {name: list(values) for name, values in zip(self.columns, columns, strict=True)},
-            schema=schema,
-        )
+        """The rows as an Arrow table (NaN written as NULL; the schema is fixed)."""
+        columns: dict[str, pa.Array] = {}
+        for index, name in enumerate(self.keys):
+            kind = pa.date32() if name == "submission_date" else pa.string()
+            values = self.key_values[index] if self.key_values else []
+            columns[name] = pa.array(values, type=kind)
+        for name in ("metric", "statistic", "parameter", "comparison"):
+            columns[name] = pa.array(self.labels.get(name, []), type=pa.string())
+        for name in ("point", "lower", "upper"):
+            parts = self.numbers.get(name, [])
+            numbers = np.concatenate(parts) if parts else np.empty(0)
+            columns[name] = pa.array(numbers, type=pa.float64(), mask=~np.isfinite(numbers))
+        return pa.table(columns)
 
 
 class StatisticsStep:
@@ -118,7 +136,7 @@ class StatisticsStep:
         Returns the number of rows written.
         """
         keys = ("submission_date", "build_id", *project.population.dimensions, "branch")
-        rows = Rows((*keys, *VALUE_COLUMNS))
+        rows = Rows(keys)
         computation = _Computation(self.engine, project, days, keys, rows)
         computation.scalars()
         computation.histograms()
@@ -167,7 +185,7 @@ class _Computation:
         metric_values = {metric: _floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
         bounds = _group_bounds(data[GROUP_COLUMN])
         for cell in self._cells(group_keys, bounds):
-            estimates: dict[tuple[str, str], dict[str, list[Estimate]]] = {}
+            estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
             for key, (start, end) in cell:
                 group = {metric: values[start:end] for metric, values in metric_values.items()}
                 branch_estimates = self._scalar_group(key, group, columns)
@@ -181,9 +199,9 @@ class _Computation:
         key: tuple[Any, ...],
         group: dict[str, np.ndarray],
         columns: dict[str, tuple[str, str]],
-    ) -> dict[tuple[str, str], list[Estimate]]:
+    ) -> dict[tuple[str, str], Estimates]:
         by_name = {metric: group[metric] for metric in group}
-        found: dict[tuple[str, str], list[Estimate]] = {}
+        found: dict[tuple[str, str], Estimates] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
             if metric is None:
@@ -221,7 +239,7 @@ class _Computation:
             if metric is None:
                 continue
             lower, upper, scale = layouts[metric_name]
-            estimates: dict[tuple[str, str], dict[str, list[Estimate]]] = {}
+            estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
             for key, (start, end) in cell:
                 rows = clients[start:end]
                 matrix = dense_matrix(
@@ -284,25 +302,26 @@ class _Computation:
     def _metric(self, name: str) -> Metric | None:
         return next((m for m in self.project.metrics if m.name == name), None)
 
-    def _emit(self, key: tuple[Any, ...], what: tuple[str, str], estimates: list[Estimate]) -> None:
-        for estimate in estimates:
-            self.rows.add(key, what[0], what[1], estimate)
+    def _emit(self, key: tuple[Any, ...], what: tuple[str, str], estimates: Estimates) -> None:
+        self.rows.add(key, what, estimates)
 
     def _compare(
         self,
         key: tuple[Any, ...],
-        estimates: dict[tuple[str, str], dict[str, list[Estimate]]],
+        estimates: dict[tuple[str, str], dict[str, Estimates]],
     ) -> None:
         """Each non-reference branch against the reference, estimate by estimate."""
         if self.reference is None:
             return
-        for (metric, name), by_branch in estimates.items():
-            reference = {e.parameter: e for e in by_branch.get(self.reference, [])}
+        for what, by_branch in estimates.items():
+            reference = by_branch.get(self.reference)
+            if reference is None or len(reference) == 0:
+                continue
             for branch, found in by_branch.items():
-                if branch == self.reference or not reference:
+                if branch == self.reference:
                     continue
-                for comparison, value in compare_all(found, reference, self.settings):
-                    self.rows.add((*key[:-1], branch), metric, name, value, comparison)
+                for comparison, values in compare(found, reference, self.settings).items():
+                    self.rows.add((*key[:-1], branch), what, values, comparison)
 
 
 def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
@@ -337,10 +356,6 @@ def _floats(column: Any) -> np.ndarray:
     if isinstance(column, np.ma.MaskedArray):
         return np.ma.filled(column.astype(np.float64), np.nan)
     return np.asarray(column, dtype=np.float64)
-
-
-def _number(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
 
 
 def _ident(name: str) -> str:

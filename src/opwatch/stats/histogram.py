@@ -15,9 +15,11 @@ import numpy as np
 
 from opwatch.stats.histograms import cdf_at, histogram_percentiles, percentiles_of_many
 from opwatch.stats.intervals import (
-    Estimate,
+    NONE,
+    Estimates,
     IntervalSettings,
-    from_draws_many,
+    from_draws,
+    no_interval,
     poisson_weighted_sums,
 )
 from opwatch.stats.registry import (
@@ -42,7 +44,7 @@ def _resampled_means(
 
 @register
 class MeanHistogram(Statistic):
-    """The mean of clients' normalized histograms: one estimate per non-empty bucket, whose
+    """The mean of clients' normalized histograms: one value per non-empty bucket, whose
     parameter is the bucket's lower bound."""
 
     name = "histogram"
@@ -54,29 +56,24 @@ class MeanHistogram(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """Each bucket's mean share with its interval."""
         n = sample.shares.shape[0]
+        if n == 0:
+            return NONE
         means = sample.shares.mean(axis=0)
         filled = np.flatnonzero(means > 0)
         names = [format_parameter(float(bound)) for bound in sample.lower[filled]]
         if n < 2:
-            return [Estimate(name, float(means[k])) for name, k in zip(names, filled, strict=True)]
+            return no_interval(names, means[filled])
         if settings.bootstraps(cheap_bootstrap=False):
             draws = _resampled_means(sample, settings, rng)
-            return from_draws_many(names, means[filled], draws[:, filled].T, settings)
+            return from_draws(names, means[filled], draws[:, filled].T, settings)
         se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)
         half = settings.z * se
-        return [
-            Estimate(
-                name,
-                float(means[k]),
-                max(float(means[k] - h), 0.0),
-                min(float(means[k] + h), 1.0),
-                se=float(s),
-            )
-            for name, k, h, s in zip(names, filled, half, se, strict=True)
-        ]
+        points = means[filled]
+        lower, upper = np.maximum(points - half, 0.0), np.minimum(points + half, 1.0)
+        return Estimates(names, points, lower, upper, se=se)
 
 
 @register
@@ -92,7 +89,7 @@ class HistogramPercentile(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """Each percentile with a Woodruff or bootstrap interval."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return histogram_percentile_estimates(sample, percentiles, settings, rng)
@@ -103,25 +100,22 @@ def histogram_percentile_estimates(
     percentiles: np.ndarray,
     settings: IntervalSettings,
     rng: np.random.Generator,
-) -> list[Estimate]:
+) -> Estimates:
     """``percentiles`` of the sample's mean histogram, with intervals."""
     n = sample.shares.shape[0]
     if n == 0:
-        return []
+        return NONE
     mean = sample.shares.mean(axis=0)
     points = histogram_percentiles(sample.lower, sample.upper, mean, percentiles)
     names = [format_parameter(p) for p in percentiles]
     if n < 2:
-        return [Estimate(name, float(p)) for name, p in zip(names, points, strict=True)]
+        return no_interval(names, points)
     if settings.bootstraps(cheap_bootstrap=False):
         means = _resampled_means(sample, settings, rng)
         draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
-        return from_draws_many(names, points, draws.T, settings)
+        return from_draws(names, points, draws.T, settings)
     lower, upper = _woodruff_bounds(sample, mean, points, percentiles / 100, settings)
-    return [
-        Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))
-        for name, p, lo, up in zip(names, points, lower, upper, strict=True)
-    ]
+    return Estimates(names, points, lower, upper, se=(upper - lower) / (2 * settings.z))
 
 
 def _woodruff_bounds(

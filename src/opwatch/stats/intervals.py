@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 IntervalMethod = Literal["auto", "bootstrap", "analytic"]
 POISSON_CHUNK_CELLS = 4_000_000
@@ -67,40 +68,88 @@ class IntervalSettings:
         return np.random.default_rng(np.frombuffer(digest[:16], dtype=np.uint32))
 
 
-@dataclass
-class Estimate:
-    """One value of a statistic with its interval."""
+class Estimate(NamedTuple):
+    """One value of a statistic with its interval (None where there is none)."""
 
     parameter: str | None
     point: float
-    lower: float | None = None
-    upper: float | None = None
+    lower: float | None
+    upper: float | None
+
+
+@dataclass
+class Estimates:
+    """A statistic's values for one group, column by column: one per parameter (a percentile,
+    a bucket), with their intervals. NaN in ``lower``/``upper`` means no interval.
+
+    Columns, not objects: a project-day has up to millions of values, and the statistics step
+    turns whole batches into table columns at once.
+    """
+
+    parameters: Sequence[str | None]
+    points: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
     draws: np.ndarray | None = None
-    """Bootstrap replicates of the point (for comparisons), when bootstrapped."""
-    se: float | None = None
-    """Standard error of the point (for comparisons), when computed analytically."""
+    """Bootstrap replicates (values x replicates), when bootstrapped: for comparisons."""
+    se: np.ndarray | None = None
+    """Standard errors, when computed analytically: for comparisons."""
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def __getitem__(self, index: int) -> Estimate:
+        return Estimate(
+            self.parameters[index],
+            float(self.points[index]),
+            _optional(self.lower[index]),
+            _optional(self.upper[index]),
+        )
+
+    def __iter__(self) -> Iterator[Estimate]:
+        return (self[index] for index in range(len(self)))
+
+    def take(self, rows: np.ndarray) -> Estimates:
+        """The values at ``rows`` (indexes), in that order."""
+        return Estimates(
+            [self.parameters[i] for i in rows],
+            self.points[rows],
+            self.lower[rows],
+            self.upper[rows],
+            None if self.draws is None else self.draws[rows],
+            None if self.se is None else self.se[rows],
+        )
+
+
+def _optional(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def no_interval(parameters: Sequence[str | None], points: npt.ArrayLike) -> Estimates:
+    """Values without intervals (a count, a single client)."""
+    values = np.asarray(points, dtype=np.float64)
+    nothing = np.full(values.size, np.nan)
+    return Estimates(list(parameters), values, nothing, nothing.copy())
+
+
+NONE = no_interval([], np.empty(0))
+"""No values (a group without data for a statistic)."""
 
 
 def from_draws(
-    parameter: str | None, point: float, draws: np.ndarray, settings: IntervalSettings
-) -> Estimate:
-    """An estimate whose interval is the central quantiles of bootstrap ``draws``."""
-    return from_draws_many([parameter], np.asarray([point]), draws[None, :], settings)[0]
-
-
-def from_draws_many(
     parameters: Sequence[str | None],
     points: np.ndarray,
     draws: np.ndarray,
     settings: IntervalSettings,
-) -> list[Estimate]:
-    """Estimates whose intervals are the central quantiles of each row of ``draws``
-    (estimates x replicates), computed together.
+) -> Estimates:
+    """Values whose intervals are the central quantiles of each row of ``draws``
+    (values x replicates), computed together.
 
     An interval is widened to hold its point if needed: with a handful of clients, the
     replicates of a percentile are order statistics and can all miss an interpolated point.
     Replicates that are not finite (a ratio over an empty resample) are left out.
     """
+    values = np.asarray(points, dtype=np.float64)
     finite = np.isfinite(draws)
     ends = np.full((2, draws.shape[0]), np.nan)
     whole = finite.all(axis=1)
@@ -111,24 +160,24 @@ def from_draws_many(
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN bounds
             partial = np.where(finite[~whole], draws[~whole], np.nan)
             ends[:, ~whole] = np.nanquantile(partial, settings.tails, axis=1)
-    estimates = []
-    for index, (parameter, point) in enumerate(zip(parameters, points, strict=True)):
-        lower, upper, value = float(ends[0, index]), float(ends[1, index]), float(point)
-        if not (np.isfinite(lower) and np.isfinite(value)):
-            estimates.append(Estimate(parameter, value))
-            continue
-        estimates.append(
-            Estimate(parameter, value, min(lower, value), max(upper, value), draws=draws[index])
-        )
-    return estimates
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(ends[0]) & np.isfinite(values)
+        lower = np.where(usable, np.fmin(ends[0], values), np.nan)
+        upper = np.where(usable, np.fmax(ends[1], values), np.nan)
+    return Estimates(list(parameters), values, lower, upper, draws=draws)
 
 
-def from_se(parameter: str | None, point: float, se: float, settings: IntervalSettings) -> Estimate:
-    """A normal interval: ``point ± z · se``."""
-    if not np.isfinite(se):
-        return Estimate(parameter, point)
-    half = settings.z * se
-    return Estimate(parameter, point, point - half, point + half, se=se)
+def from_se(
+    parameters: Sequence[str | None],
+    points: np.ndarray,
+    se: np.ndarray,
+    settings: IntervalSettings,
+) -> Estimates:
+    """Normal intervals: ``point ± z · se`` (none where ``se`` is not finite)."""
+    values = np.asarray(points, dtype=np.float64)
+    errors = np.asarray(se, dtype=np.float64)
+    half = settings.z * errors
+    return Estimates(list(parameters), values, values - half, values + half, se=errors)
 
 
 def poisson_weighted_sums(

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from opwatch.stats.intervals import Estimate, IntervalSettings
+from opwatch.stats.intervals import Estimates, IntervalSettings
 
 SERVED_PERCENTILES = tuple(range(1, 100))
 """Percentiles computed for every metric with a percentile statistic, besides the configured
@@ -57,8 +57,8 @@ class Statistic(ABC):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
-        """The statistic's estimates for ``sample`` (a ScalarSample or HistogramSample)."""
+    ) -> Estimates:
+        """The statistic's values for ``sample`` (a ScalarSample or HistogramSample)."""
 
 
 REGISTRY: dict[tuple[str, str], type[Statistic]] = {}

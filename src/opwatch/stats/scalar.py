@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from opwatch.stats.intervals import (
-    Estimate,
+    NONE,
+    Estimates,
     IntervalSettings,
     binomial_rank_draws,
     from_draws,
-    from_draws_many,
     from_se,
+    no_interval,
     order_statistic_bounds,
     poisson_weighted_sums,
 )
@@ -45,9 +46,9 @@ class Count(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """The number of non-NULL client values."""
-        return [Estimate(None, float(np.count_nonzero(~np.isnan(sample.values))))]
+        return no_interval([None], [np.count_nonzero(~np.isnan(sample.values))])
 
 
 @register
@@ -62,21 +63,21 @@ class Mean(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """Mean with a normal interval, or bootstrapped over clients."""
         values = sample.values[~np.isnan(sample.values)]
         if values.size == 0:
-            return []
-        point = float(values.mean())
+            return NONE
+        point = np.asarray([values.mean()])
         if values.size < 2:
-            return [Estimate(None, point)]
+            return no_interval([None], point)
         if settings.bootstraps(cheap_bootstrap=False):
             columns = np.column_stack([values, np.ones_like(values)])
             sums = poisson_weighted_sums(columns, settings.samples, rng)
             with np.errstate(invalid="ignore", divide="ignore"):
-                return [from_draws(None, point, sums[:, 0] / sums[:, 1], settings)]
-        se = float(values.std(ddof=1) / np.sqrt(values.size))
-        return [from_se(None, point, se, settings)]
+                return from_draws([None], point, (sums[:, 0] / sums[:, 1])[None, :], settings)
+        se = values.std(ddof=1) / np.sqrt(values.size)
+        return from_se([None], point, np.asarray([se]), settings)
 
 
 @register
@@ -95,22 +96,23 @@ class Sum(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """Sum with an interval."""
         if np.all(np.isnan(sample.values)):
-            return []
+            return NONE
         values = np.nan_to_num(sample.values, nan=0.0)
         n = values.size
-        point = float(values.sum())
+        point = np.asarray([values.sum()])
         if n < 2:
-            return [Estimate(None, point)]
+            return no_interval([None], point)
         if settings.bootstraps(cheap_bootstrap=False):
             columns = np.column_stack([values, np.ones_like(values)])
             sums = poisson_weighted_sums(columns, settings.samples, rng)
             with np.errstate(invalid="ignore", divide="ignore"):
-                return [from_draws(None, point, n * sums[:, 0] / sums[:, 1], settings)]
-        se = float(np.sqrt(n) * values.std(ddof=1))
-        return [from_se(None, point, se, settings)]
+                draws = n * sums[:, 0] / sums[:, 1]
+            return from_draws([None], point, draws[None, :], settings)
+        se = np.sqrt(n) * values.std(ddof=1)
+        return from_se([None], point, np.asarray([se]), settings)
 
 
 @register
@@ -125,7 +127,7 @@ class Percentile(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """Each percentile with its interval."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return percentile_estimates(sample, parameters, percentiles, settings, rng)
@@ -143,7 +145,7 @@ class Quantile(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """The 50th percentile with its interval."""
         return percentile_estimates(sample, parameters, np.asarray([50.0]), settings, rng)
 
@@ -154,29 +156,27 @@ def percentile_estimates(
     percentiles: np.ndarray,
     settings: IntervalSettings,
     rng: np.random.Generator,
-) -> list[Estimate]:
+) -> Estimates:
     """``percentiles`` of the sample's client values, with intervals."""
     values = sample.values
     if parameters.get("remove_nulls", False):
         values = values[~np.isnan(values)]
     elif np.all(np.isnan(values)):
-        return []
+        return NONE
     values = np.sort(np.nan_to_num(values, nan=0.0))
     if values.size == 0:
-        return []
+        return NONE
     q = percentiles / 100.0
     points = np.percentile(values, percentiles)
     names = [format_parameter(p) for p in percentiles]
     if values.size < 2:
-        return [Estimate(name, float(point)) for name, point in zip(names, points, strict=True)]
+        return no_interval(names, points)
     if settings.bootstraps(cheap_bootstrap=True):
         draws = binomial_rank_draws(values, q, settings.samples, rng)
-        return from_draws_many(names, points, draws, settings)
+        return from_draws(names, points, draws, settings)
     lower, upper = order_statistic_bounds(values, q, settings)
-    return [
-        Estimate(name, float(p), float(lo), float(up), se=float(up - lo) / (2 * settings.z))
-        for name, p, lo, up in zip(names, points, lower, upper, strict=True)
-    ]
+    se = (upper - lower) / (2 * settings.z)
+    return Estimates(names, points, lower, upper, se=se)
 
 
 @register
@@ -191,28 +191,30 @@ class TotalRatio(Statistic):
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
         rng: np.random.Generator,
-    ) -> list[Estimate]:
+    ) -> Estimates:
         """The ratio, with a delta-method or bootstrap interval (clients resampled as pairs)."""
         denominator_name = str(parameters["denominator_metric"])
         denominator = sample.metrics.get(denominator_name)
         if denominator is None:
-            return []
+            return NONE
         numerator = np.nan_to_num(sample.values, nan=0.0)
         denominator = np.nan_to_num(denominator, nan=0.0)
         total = float(denominator.sum())
         if total == 0:
-            return []
+            return NONE
         point = float(numerator.sum()) / total
         n = numerator.size
+        names = [denominator_name]
         if n < 2:
-            return [Estimate(denominator_name, point)]
+            return no_interval(names, [point])
         if settings.bootstraps(cheap_bootstrap=False):
             sums = poisson_weighted_sums(
                 np.column_stack([numerator, denominator]), settings.samples, rng
             )
             with np.errstate(invalid="ignore", divide="ignore"):
-                return [from_draws(denominator_name, point, sums[:, 0] / sums[:, 1], settings)]
+                draws = sums[:, 0] / sums[:, 1]
+            return from_draws(names, np.asarray([point]), draws[None, :], settings)
         # Delta method: Var(ΣX/ΣY) ≈ Var(X - R·Y) · n / (ΣY)².
         residual = numerator - point * denominator
-        se = float(np.sqrt(n * residual.var(ddof=1)) / abs(total))
-        return [from_se(denominator_name, point, se, settings)]
+        se = np.sqrt(n * residual.var(ddof=1)) / abs(total)
+        return from_se(names, np.asarray([point]), np.asarray([se]), settings)
