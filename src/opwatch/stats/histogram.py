@@ -66,7 +66,7 @@ class MeanHistogram(Statistic):
         names = [format_parameter(float(bound)) for bound in sample.lower[filled]]
         if n < 2:
             return no_interval(names, means[filled])
-        if settings.bootstraps(cheap_bootstrap=False):
+        if settings.bootstraps(n):
             draws = _resampled_means(sample, settings, rng)
             return from_draws(names, means[filled], draws[:, filled].T, settings)
         se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)
@@ -110,7 +110,7 @@ def histogram_percentile_estimates(
     names = [format_parameter(p) for p in percentiles]
     if n < 2:
         return no_interval(names, points)
-    if settings.bootstraps(cheap_bootstrap=False):
+    if settings.bootstraps(n):
         means = _resampled_means(sample, settings, rng)
         draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
         return from_draws(names, points, draws.T, settings)

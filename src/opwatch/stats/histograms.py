@@ -18,8 +18,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-COMPARISON_CELLS = 8_000_000
-"""Largest rows x buckets x percentiles comparison done at once."""
 CUMULATIVE_TOLERANCE = 1e-12
 """Shares are sums of floating-point fractions: a cumulative share this close to ``q`` is ``q``."""
 
@@ -61,28 +59,27 @@ def percentiles_of_many(
 ) -> np.ndarray:
     """Percentiles (as fractions ``q``) of many histograms at once: rows x len(q).
 
-    Vectorized over rows and percentiles (bootstrap resamples come by the thousand): a
-    percentile's bucket is, per row, the first non-empty bucket whose cumulative share reaches
-    ``q``. Rows are taken in chunks so the rows x buckets x percentiles comparison stays small.
+    Vectorized over rows and percentiles (bootstrap resamples come by the thousand). A
+    percentile's bucket is the first whose cumulative share reaches ``q`` (it is never an empty
+    bucket: an empty one repeats the previous cumulative share, which reached ``q`` first).
+    Row ``r``'s cumulative shares, all in [0, 1], are shifted by ``2r`` so that every row's
+    search is one ``searchsorted`` over a single increasing array.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         normalized_rows = shares / shares.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(normalized_rows, axis=1)
+    rows, buckets = cumulative.shape
     targets = np.asarray(q, dtype=np.float64)
-    result = np.empty((shares.shape[0], targets.size))
-    chunk = max(1, COMPARISON_CELLS // max(shares.shape[1] * targets.size, 1))
-    for start in range(0, shares.shape[0], chunk):
-        part = slice(start, start + chunk)
-        reached = cumulative[part, :, None] >= targets - CUMULATIVE_TOLERANCE
-        reached &= normalized_rows[part, :, None] > 0
-        bucket = np.argmax(reached, axis=1)
-        rows = np.arange(bucket.shape[0])[:, None]
-        before = np.where(bucket > 0, cumulative[part][rows, np.maximum(bucket - 1, 0)], 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fraction = np.clip((targets - before) / normalized_rows[part][rows, bucket], 0.0, 1.0)
-        width = upper_bounds[bucket] - lower_bounds[bucket]
-        result[part] = lower_bounds[bucket] + fraction * width
-    return result
+    offsets = 2.0 * np.arange(rows)[:, None]
+    flat = (np.where(np.isfinite(cumulative), cumulative, 0.0) + offsets).ravel()
+    found = np.searchsorted(flat, (targets - CUMULATIVE_TOLERANCE + offsets).ravel())
+    row = np.arange(rows)[:, None]
+    bucket = np.minimum(found.reshape(rows, targets.size) - row * buckets, buckets - 1)
+    before = np.where(bucket > 0, cumulative[row, np.maximum(bucket - 1, 0)], 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.clip((targets - before) / normalized_rows[row, bucket], 0.0, 1.0)
+    width = upper_bounds[bucket] - lower_bounds[bucket]
+    return np.asarray(lower_bounds[bucket] + fraction * width)
 
 
 def cdf_at(

@@ -12,8 +12,10 @@ Two methods, chosen per project (``[project.statistics]``, see docs/statistics.m
   intervals for quantiles of client values (distribution-free), and Woodruff's interval for
   percentiles of the mean histogram (the normal interval of the CDF at the percentile, mapped
   back through the histogram).
-- **auto** (the default) takes, per statistic, whichever of the two is cheap: the efficient
-  bootstrap for quantiles of client values, the analytic interval for everything else.
+- **auto** (the default) uses the analytic interval wherever it is valid, and the bootstrap
+  (cheap there) for groups too small for a normal approximation. The order-statistic interval
+  of a quantile is valid at any size; it is also the limit, with infinitely many resamples, of
+  the efficient bootstrap's interval, without its Monte Carlo noise.
 
 The interval is the central ``level`` interval (equal tails). Bootstrap replicates and standard
 errors are kept on the estimate so that branch comparisons can combine them.
@@ -22,7 +24,6 @@ errors are kept on the estimate so that branch comparisons can combine them.
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
@@ -32,6 +33,8 @@ import numpy as np
 import numpy.typing as npt
 
 IntervalMethod = Literal["auto", "bootstrap", "analytic"]
+AUTO_ANALYTIC_MIN_CLIENTS = 30
+"""Smallest group ``auto`` gives normal-approximation intervals; smaller ones are bootstrapped."""
 POISSON_CHUNK_CELLS = 4_000_000
 """Poisson weights drawn at once (resamples x clients): bounds the memory of a bootstrap."""
 
@@ -57,9 +60,17 @@ class IntervalSettings:
         alpha = 1 - self.level
         return alpha / 2, 1 - alpha / 2
 
-    def bootstraps(self, cheap_bootstrap: bool) -> bool:
-        """Whether a statistic whose bootstrap is (or is not) cheap uses the bootstrap."""
-        return self.method == "bootstrap" or (self.method == "auto" and cheap_bootstrap)
+    def bootstraps(self, clients: int, analytic_always_valid: bool = False) -> bool:
+        """Whether a statistic of ``clients`` clients is bootstrapped.
+
+        ``auto`` bootstraps only where the analytic interval is not valid: a normal
+        approximation (means, sums, ratios, histograms) needs
+        :data:`AUTO_ANALYTIC_MIN_CLIENTS` clients; below that the bootstrap is cheap anyway.
+        Order-statistic intervals are valid at any size (``analytic_always_valid``).
+        """
+        if self.method != "auto":
+            return self.method == "bootstrap"
+        return not analytic_always_valid and clients < AUTO_ANALYTIC_MIN_CLIENTS
 
     def rng(self, *key: object) -> np.random.Generator:
         """A generator seeded by the project's seed and ``key`` (group, metric, statistic):
@@ -150,21 +161,34 @@ def from_draws(
     Replicates that are not finite (a ratio over an empty resample) are left out.
     """
     values = np.asarray(points, dtype=np.float64)
-    finite = np.isfinite(draws)
-    ends = np.full((2, draws.shape[0]), np.nan)
-    whole = finite.all(axis=1)
-    if whole.any():
-        ends[:, whole] = np.quantile(draws[whole], settings.tails, axis=1)
-    if not whole.all():  # rare: replicates of a ratio over an empty resample
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: NaN bounds
-            partial = np.where(finite[~whole], draws[~whole], np.nan)
-            ends[:, ~whole] = np.nanquantile(partial, settings.tails, axis=1)
+    ends = _row_quantiles(draws, settings.tails)
     with np.errstate(invalid="ignore"):
         usable = np.isfinite(ends[0]) & np.isfinite(values)
         lower = np.where(usable, np.fmin(ends[0], values), np.nan)
         upper = np.where(usable, np.fmax(ends[1], values), np.nan)
     return Estimates(list(parameters), values, lower, upper, draws=draws)
+
+
+def _row_quantiles(draws: np.ndarray, tails: tuple[float, float]) -> np.ndarray:
+    """Quantiles (numpy's linear interpolation) of each row's finite values: 2 x rows.
+
+    Vectorized even when rows have different numbers of finite values (replicates of a ratio
+    over an empty resample are NaN), where ``np.nanquantile`` would go row by row.
+    """
+    ordered = np.sort(np.where(np.isfinite(draws), draws, np.nan), axis=1)  # NaN last
+    counts = np.isfinite(ordered).sum(axis=1)
+    rows = np.arange(ordered.shape[0])
+    ends = np.full((2, ordered.shape[0]), np.nan)
+    for index, tail in enumerate(tails):
+        position = (counts - 1) * tail
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(counts - 1, 0))
+        below = np.maximum(below, 0)
+        fraction = position - np.floor(position)
+        low, high = ordered[rows, below], ordered[rows, above]
+        with np.errstate(invalid="ignore"):
+            ends[index] = np.where(counts > 0, low + fraction * (high - low), np.nan)
+    return ends
 
 
 def from_se(

@@ -71,7 +71,7 @@ class Mean(Statistic):
         point = np.asarray([values.mean()])
         if values.size < 2:
             return no_interval([None], point)
-        if settings.bootstraps(cheap_bootstrap=False):
+        if settings.bootstraps(values.size):
             columns = np.column_stack([values, np.ones_like(values)])
             sums = poisson_weighted_sums(columns, settings.samples, rng)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -105,7 +105,7 @@ class Sum(Statistic):
         point = np.asarray([values.sum()])
         if n < 2:
             return no_interval([None], point)
-        if settings.bootstraps(cheap_bootstrap=False):
+        if settings.bootstraps(n):
             columns = np.column_stack([values, np.ones_like(values)])
             sums = poisson_weighted_sums(columns, settings.samples, rng)
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -171,10 +171,12 @@ def percentile_estimates(
     names = [format_parameter(p) for p in percentiles]
     if values.size < 2:
         return no_interval(names, points)
-    if settings.bootstraps(cheap_bootstrap=True):
+    if settings.bootstraps(values.size, analytic_always_valid=True):
         draws = binomial_rank_draws(values, q, settings.samples, rng)
         return from_draws(names, points, draws, settings)
     lower, upper = order_statistic_bounds(values, q, settings)
+    # with few clients both ends can be one order statistic, beside an interpolated point
+    lower, upper = np.fmin(lower, points), np.fmax(upper, points)
     se = (upper - lower) / (2 * settings.z)
     return Estimates(names, points, lower, upper, se=se)
 
@@ -207,7 +209,7 @@ class TotalRatio(Statistic):
         names = [denominator_name]
         if n < 2:
             return no_interval(names, [point])
-        if settings.bootstraps(cheap_bootstrap=False):
+        if settings.bootstraps(n):
             sums = poisson_weighted_sums(
                 np.column_stack([numerator, denominator]), settings.samples, rng
             )
