@@ -70,13 +70,44 @@ def reference_branch(project: Project) -> str | None:
     return next((usual for usual in ("control", "disabled") if usual in names), names[0])
 
 
+class _LabelColumn:
+    """A column of few distinct values (keys, names, parameters) collected as runs of indexes
+    into its distinct values: appending a run costs two integers, not an object per row."""
+
+    def __init__(self) -> None:
+        self.distinct: dict[Any, int] = {}
+        self.known: dict[tuple[Any, ...], list[int]] = {}
+        self.codes: list[int] = []
+        self.counts: list[int] = []
+
+    def run(self, value: Any, count: int) -> None:
+        """``count`` rows of ``value``."""
+        self.codes.append(self.distinct.setdefault(value, len(self.distinct)))
+        self.counts.append(count)
+
+    def extend(self, values: Sequence[Any]) -> None:
+        """One row per value (lists of values recur: a tuple's codes are looked up once)."""
+        key = tuple(values)
+        codes = self.known.get(key)
+        if codes is None:
+            codes = [self.distinct.setdefault(value, len(self.distinct)) for value in values]
+            self.known[key] = codes
+        self.codes += codes
+        self.counts += [1] * len(values)
+
+    def array(self, kind: pa.DataType) -> pa.Array:
+        """The column, materialized."""
+        values = pa.array(list(self.distinct), type=kind)
+        indexes = np.repeat(np.asarray(self.codes, np.int32), np.asarray(self.counts, np.int64))
+        return values.take(pa.array(indexes))
+
+
 @dataclass
 class Rows:
     """Statistics rows being collected, a batch of values at a time, as columns."""
 
     keys: tuple[str, ...]
-    key_values: list[list[Any]] = field(default_factory=list)
-    labels: dict[str, list[Any]] = field(default_factory=dict)
+    labels: dict[str, _LabelColumn] = field(default_factory=dict)
     numbers: dict[str, list[np.ndarray]] = field(default_factory=dict)
 
     def add(
@@ -90,17 +121,11 @@ class Rows:
         n = len(estimates)
         if n == 0:
             return
-        if not self.key_values:
-            self.key_values = [[] for _ in self.keys]
-        for column, value in zip(self.key_values, key, strict=True):
-            column.extend([value] * n)
-        for name, values in (
-            ("metric", [what[0]] * n),
-            ("statistic", [what[1]] * n),
-            ("parameter", estimates.parameters),
-            ("comparison", [comparison] * n),
-        ):
-            self.labels.setdefault(name, []).extend(values)
+        runs = zip((*self.keys, "metric", "statistic", "comparison"),
+                   (*key, *what, comparison), strict=True)  # fmt: skip
+        for name, value in runs:
+            self._label(name).run(value, n)
+        self._label("parameter").extend(estimates.parameters)
         for name, numbers in (
             ("point", estimates.points),
             ("lower", estimates.lower),
@@ -108,15 +133,15 @@ class Rows:
         ):
             self.numbers.setdefault(name, []).append(numbers)
 
+    def _label(self, name: str) -> _LabelColumn:
+        return self.labels.setdefault(name, _LabelColumn())
+
     def table(self) -> pa.Table:
         """The rows as an Arrow table (NaN written as NULL; the schema is fixed)."""
         columns: dict[str, pa.Array] = {}
-        for index, name in enumerate(self.keys):
+        for name in (*self.keys, "metric", "statistic", "parameter", "comparison"):
             kind = pa.date32() if name == "submission_date" else pa.string()
-            values = self.key_values[index] if self.key_values else []
-            columns[name] = pa.array(values, type=kind)
-        for name in ("metric", "statistic", "parameter", "comparison"):
-            columns[name] = pa.array(self.labels.get(name, []), type=pa.string())
+            columns[name] = self._label(name).array(kind)
         for name in ("point", "lower", "upper"):
             parts = self.numbers.get(name, [])
             numbers = np.concatenate(parts) if parts else np.empty(0)

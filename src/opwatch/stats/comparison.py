@@ -31,10 +31,11 @@ def compare(
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = np.where(reference.points != 0, difference / reference.points, np.nan)
     if branch.draws is not None and reference.draws is not None:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            relative_draws = (branch.draws - reference.draws) / reference.draws
+        with np.errstate(invalid="ignore", divide="ignore"):  # replicates may be inf or NaN
+            difference_draws = branch.draws - reference.draws
+            relative_draws = difference_draws / reference.draws
         return {
-            DIFFERENCE: from_draws(names, difference, branch.draws - reference.draws, settings),
+            DIFFERENCE: from_draws(names, difference, difference_draws, settings),
             RELATIVE_DIFFERENCE: from_draws(names, relative, relative_draws, settings),
         }
     branch_se, reference_se = _se(branch), _se(reference)

@@ -25,7 +25,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     HistogramSample,
     Statistic,
-    format_parameter,
+    parameter_names,
     register,
     requested_percentiles,
 )
@@ -63,7 +63,7 @@ class MeanHistogram(Statistic):
             return NONE
         means = sample.shares.mean(axis=0)
         filled = np.flatnonzero(means > 0)
-        names = [format_parameter(float(bound)) for bound in sample.lower[filled]]
+        names = parameter_names(sample.lower[filled])
         if n < 2:
             return no_interval(names, means[filled])
         if settings.bootstraps(n):
@@ -107,10 +107,12 @@ def histogram_percentile_estimates(
         return NONE
     mean = sample.shares.mean(axis=0)
     points = histogram_percentiles(sample.lower, sample.upper, mean, percentiles)
-    names = [format_parameter(p) for p in percentiles]
+    names = parameter_names(percentiles)
     if n < 2:
         return no_interval(names, points)
-    if settings.bootstraps(n):
+    # Woodruff's interval is that of a mean of bounded values (each client's CDF at the
+    # percentile): like order statistics, ``auto`` uses it at any size
+    if settings.bootstraps(n, analytic_always_valid=True):
         means = _resampled_means(sample, settings, rng)
         draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
         return from_draws(names, points, draws.T, settings)

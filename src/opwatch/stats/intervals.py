@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from statistics import NormalDist
 from typing import Literal, NamedTuple
 
@@ -239,12 +240,20 @@ def order_statistic_bounds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distribution-free interval of the ``q``-quantiles: order statistics whose ranks bracket
     the Binomial(n, q) count of values below the true quantile with probability ``level``."""
+    n = sorted_values.size
+    lower_rank, upper_rank = _order_statistic_ranks(n, tuple(q.tolist()), settings.tails)
+    return sorted_values[lower_rank], sorted_values[upper_rank]
+
+
+@lru_cache(maxsize=4096)
+def _order_statistic_ranks(
+    n: int, q: tuple[float, ...], tails: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (0-based, clipped) ranks of :func:`order_statistic_bounds`; groups of the same
+    size share them, and many groups are small."""
     from scipy.stats import binom
 
-    n = sorted_values.size
-    low_tail, high_tail = settings.tails
-    lower_rank = binom.ppf(low_tail, n, q).astype(np.int64) - 1
-    upper_rank = binom.ppf(high_tail, n, q).astype(np.int64)
-    lower = sorted_values[np.clip(lower_rank, 0, n - 1)]
-    upper = sorted_values[np.clip(upper_rank, 0, n - 1)]
-    return lower, upper
+    quantiles = np.asarray(q)
+    lower = binom.ppf(tails[0], n, quantiles).astype(np.int64) - 1
+    upper = binom.ppf(tails[1], n, quantiles).astype(np.int64)
+    return np.clip(lower, 0, n - 1), np.clip(upper, 0, n - 1)

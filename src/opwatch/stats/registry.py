@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -77,6 +78,17 @@ def statistic(name: str, metric_type: str) -> Statistic | None:
     """The registered statistic called ``name`` for ``metric_type`` metrics, if any."""
     cls = REGISTRY.get((name, metric_type))
     return cls() if cls is not None else None
+
+
+def parameter_names(values: np.ndarray) -> tuple[str, ...]:
+    """:func:`format_parameter` of each value; the same percentile lists come back for every
+    group, so their names are computed once."""
+    return _names(tuple(values.tolist()))
+
+
+@lru_cache(maxsize=1024)
+def _names(values: tuple[float, ...]) -> tuple[str, ...]:
+    return tuple(format_parameter(value) for value in values)
 
 
 def format_parameter(value: float) -> str:

@@ -28,7 +28,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     ScalarSample,
     Statistic,
-    format_parameter,
+    parameter_names,
     register,
     requested_percentiles,
 )
@@ -168,7 +168,7 @@ def percentile_estimates(
         return NONE
     q = percentiles / 100.0
     points = np.percentile(values, percentiles)
-    names = [format_parameter(p) for p in percentiles]
+    names = parameter_names(percentiles)
     if values.size < 2:
         return no_interval(names, points)
     if settings.bootstraps(values.size, analytic_always_valid=True):
