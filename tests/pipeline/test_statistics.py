@@ -234,3 +234,12 @@ def test_intervals_bracket_points_and_bootstrap_is_reproducible(
         statistics.sort_values(order[:-3]).reset_index(drop=True),
         again.sort_values(order[:-3]).reset_index(drop=True),
     )
+
+
+def test_comparisons_are_stored_for_configured_percentiles_only(default: Path) -> None:
+    statistics = table(default, "opwatch_demo_statistics")
+    compared = statistics[statistics["comparison"].notna()]
+    percentiles = compared[compared["statistic"] == "percentile"]
+    by_metric = percentiles.groupby("metric")["parameter"].agg(set).to_dict()
+    assert by_metric == {"uri_count": {"50", "90"}, "gc_ms": {"25", "50", "75", "95"}}
+    assert "histogram" not in set(compared["statistic"])

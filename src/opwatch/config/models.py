@@ -55,9 +55,12 @@ class NoParameters(Spec):
     noun: ClassVar[str] = "parameter"
 
 
+DEFAULT_PERCENTILES = (50, 90, 99)
+"""OpMon's percentiles when a ``percentile`` statistic names none."""
+
+
 def _default_percentiles() -> list[int | float]:
-    """OpMon's default percentiles."""
-    return [50, 90, 99]
+    return list(DEFAULT_PERCENTILES)
 
 
 class PercentileParameters(Spec):

@@ -213,9 +213,8 @@ class _Computation:
             estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
             for key, (start, end) in cell:
                 group = {metric: values[start:end] for metric, values in metric_values.items()}
-                branch_estimates = self._scalar_group(key, group, columns)
-                for what, found in branch_estimates.items():
-                    estimates.setdefault(what, {})[key[-1]] = found
+                for what, (found, compared) in self._scalar_group(key, group, columns).items():
+                    estimates.setdefault(what, {})[key[-1]] = compared
                     self._emit(key, what, found)
             self._compare(cell[0][0], estimates)
 
@@ -224,9 +223,10 @@ class _Computation:
         key: tuple[Any, ...],
         group: dict[str, np.ndarray],
         columns: dict[str, tuple[str, str]],
-    ) -> dict[tuple[str, str], Estimates]:
+    ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
+        """Each (metric, statistic)'s values, and those of them compared between branches."""
         by_name = {metric: group[metric] for metric in group}
-        found: dict[tuple[str, str], Estimates] = {}
+        found: dict[tuple[str, str], tuple[Estimates, Estimates]] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
             if metric is None:
@@ -237,9 +237,9 @@ class _Computation:
                 if computed is None:
                     continue
                 rng = self.settings.rng(key, metric_name, configured.name)
-                found[metric_name, configured.name] = computed.estimate(
-                    sample, configured.parameters, self.settings, rng
-                )
+                values = computed.estimate(sample, configured.parameters, self.settings, rng)
+                compared = computed.compared(values, configured.parameters)
+                found[metric_name, configured.name] = (values, compared)
         return found
 
     # --- histograms ------------------------------------------------------------------------
@@ -282,7 +282,8 @@ class _Computation:
                     )
                     rng = self.settings.rng(group_key, metric_name, name)
                     found = computed.estimate(sample, parameters, self.settings, rng)
-                    estimates.setdefault((metric_name, name), {})[key[-1]] = found
+                    compared = computed.compared(found, parameters)
+                    estimates.setdefault((metric_name, name), {})[key[-1]] = compared
                     self._emit(group_key, (metric_name, name), found)
             first = cell[0][0]
             self._compare((*first[:-2], first[-1]), estimates)
@@ -335,7 +336,8 @@ class _Computation:
         key: tuple[Any, ...],
         estimates: dict[tuple[str, str], dict[str, Estimates]],
     ) -> None:
-        """Each non-reference branch against the reference, estimate by estimate."""
+        """Each non-reference branch against the reference, for the values statistics compare
+        (see :meth:`Statistic.compared`)."""
         if self.reference is None:
             return
         for what, by_branch in estimates.items():

@@ -25,6 +25,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     HistogramSample,
     Statistic,
+    only_configured_percentiles,
     parameter_names,
     register,
     requested_percentiles,
@@ -75,6 +76,10 @@ class MeanHistogram(Statistic):
         lower, upper = np.maximum(points - half, 0.0), np.minimum(points + half, 1.0)
         return Estimates(names, points, lower, upper, se=se)
 
+    def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
+        """None: bucket by bucket differences say little; the percentiles are compared."""
+        return NONE
+
 
 @register
 class HistogramPercentile(Statistic):
@@ -93,6 +98,10 @@ class HistogramPercentile(Statistic):
         """Each percentile with a Woodruff or bootstrap interval."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return histogram_percentile_estimates(sample, percentiles, settings, rng)
+
+    def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
+        """Comparisons of the configured percentiles only."""
+        return only_configured_percentiles(values, parameters)
 
 
 def histogram_percentile_estimates(

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from opwatch.config.models import DEFAULT_PERCENTILES
 from opwatch.stats.intervals import Estimates, IntervalSettings
 
 SERVED_PERCENTILES = tuple(range(1, 100))
@@ -61,6 +62,10 @@ class Statistic(ABC):
     ) -> Estimates:
         """The statistic's values for ``sample`` (a ScalarSample or HistogramSample)."""
 
+    def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
+        """The values compared between branches (all, unless a statistic says otherwise)."""
+        return values
+
 
 REGISTRY: dict[tuple[str, str], type[Statistic]] = {}
 """(statistic name, metric type) → class: ``percentile`` has a scalar and a histogram class."""
@@ -96,7 +101,20 @@ def format_parameter(value: float) -> str:
     return f"{value:g}" if value != int(value) else str(int(value))
 
 
+def configured_percentiles(parameters: Mapping[str, Any]) -> list[float]:
+    """The percentiles a ``percentile`` statistic's parameters name (OpMon's default if none)."""
+    return [float(p) for p in parameters.get("percentiles", DEFAULT_PERCENTILES)]
+
+
 def requested_percentiles(parameters: Mapping[str, Any]) -> list[float]:
     """The configured percentiles plus every served one, sorted and distinct."""
-    configured = [float(p) for p in parameters.get("percentiles", [50, 90, 99])]
+    configured = configured_percentiles(parameters)
     return sorted(set(configured) | {float(p) for p in SERVED_PERCENTILES})
+
+
+def only_configured_percentiles(values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
+    """The values of the configured percentiles: branch comparisons are stored for those; any
+    other percentile's comparison is derived from the two branches' rows when asked for."""
+    wanted = set(parameter_names(np.asarray(configured_percentiles(parameters))))
+    keep = [index for index, name in enumerate(values.parameters) if name in wanted]
+    return values.take(np.asarray(keep, dtype=np.int64))

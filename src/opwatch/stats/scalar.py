@@ -28,6 +28,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     ScalarSample,
     Statistic,
+    only_configured_percentiles,
     parameter_names,
     register,
     requested_percentiles,
@@ -131,6 +132,10 @@ class Percentile(Statistic):
         """Each percentile with its interval."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return percentile_estimates(sample, parameters, percentiles, settings, rng)
+
+    def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
+        """Comparisons of the configured percentiles only."""
+        return only_configured_percentiles(values, parameters)
 
 
 @register
