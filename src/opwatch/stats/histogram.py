@@ -67,7 +67,9 @@ class MeanHistogram(Statistic):
         names = parameter_names(sample.lower[filled])
         if n < 2:
             return no_interval(names, means[filled])
-        if settings.bootstraps(n):
+        # a normal interval clipped to [0, 1] at any size in auto: a handful of clients'
+        # bootstrap is no better, and this statistic has a value per bucket
+        if settings.bootstraps(n, analytic_always_valid=True):
             draws = _resampled_means(sample, settings, rng)
             return from_draws(names, means[filled], draws[:, filled].T, settings)
         se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)

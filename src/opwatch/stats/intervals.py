@@ -12,10 +12,11 @@ Two methods, chosen per project (``[project.statistics]``, see docs/statistics.m
   intervals for quantiles of client values (distribution-free), and Woodruff's interval for
   percentiles of the mean histogram (the normal interval of the CDF at the percentile, mapped
   back through the histogram).
-- **auto** (the default) uses the analytic interval wherever it is valid, and the bootstrap
-  (cheap there) for groups too small for a normal approximation. The order-statistic interval
-  of a quantile is valid at any size; it is also the limit, with infinitely many resamples, of
-  the efficient bootstrap's interval, without its Monte Carlo noise.
+- **auto** (the default) uses the analytic intervals, except where a normal approximation is
+  not valid: means, sums and ratios of fewer than :data:`AUTO_ANALYTIC_MIN_CLIENTS` clients
+  are bootstrapped (cheap at that size). The order-statistic interval of a quantile is valid
+  at any size; it is also the limit, with infinitely many resamples, of the efficient
+  bootstrap's interval, without its Monte Carlo noise.
 
 The interval is the central ``level`` interval (equal tails). Bootstrap replicates and standard
 errors are kept on the estimate so that branch comparisons can combine them.
@@ -65,9 +66,9 @@ class IntervalSettings:
         """Whether a statistic of ``clients`` clients is bootstrapped.
 
         ``auto`` bootstraps only where the analytic interval is not valid: a normal
-        approximation (means, sums, ratios, histograms) needs
-        :data:`AUTO_ANALYTIC_MIN_CLIENTS` clients; below that the bootstrap is cheap anyway.
-        Order-statistic intervals are valid at any size (``analytic_always_valid``).
+        approximation of a mean, sum or ratio needs :data:`AUTO_ANALYTIC_MIN_CLIENTS` clients;
+        below that the bootstrap is cheap anyway. Statistics whose analytic interval is used
+        at any size say so (``analytic_always_valid``).
         """
         if self.method != "auto":
             return self.method == "bootstrap"
