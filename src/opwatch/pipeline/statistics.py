@@ -162,35 +162,25 @@ class StatisticsStep:
         """
         keys = ("submission_date", "build_id", *project.population.dimensions, "branch")
         rows = Rows(keys)
-        computation = _Computation(self.engine, project, days, keys, rows)
-        computation.scalars()
-        computation.histograms()
+        for day in days:  # a day at a time: memory holds one day's clients
+            computation = _Computation(self.engine, project, day, keys, rows)
+            computation.scalars()
+            computation.histograms()
         table = rows.table()
         self.engine.write_rows(statistics_table(project), table, days)
         return int(table.num_rows)
 
 
 class _Computation:
-    """One project's statistics over a run's days."""
+    """One project's statistics of one day."""
 
     def __init__(
-        self,
-        engine: Engine,
-        project: Project,
-        days: tuple[date, ...],
-        keys: tuple[str, ...],
-        rows: Rows,
+        self, engine: Engine, project: Project, day: date, keys: tuple[str, ...], rows: Rows
     ) -> None:
-        self.engine, self.project, self.days, self.keys, self.rows = (
-            engine,
-            project,
-            days,
-            keys,
-            rows,
-        )
+        self.engine, self.project, self.keys, self.rows = engine, project, keys, rows
         self.settings = interval_settings(project)
         self.reference = reference_branch(project)
-        self.parameters: list[Any] = [days[0], days[-1]]
+        self.parameters: list[Any] = [day, day]
 
     # --- scalars ---------------------------------------------------------------------------
 
@@ -253,10 +243,16 @@ class _Computation:
         query = self._query("statistics_histograms", table, keys=keys)
         data = self.engine.read_columns(query, self.parameters)
         group_keys = self._group_keys(table, "probe", histogram=True)
-        probes = np.asarray(data["probe"])
+        group_ids = np.asarray(data[GROUP_COLUMN])
+        probe_names = sorted({str(key[-2]) for key in group_keys})
+        probe_of_group = np.asarray([probe_names.index(str(key[-2])) for key in group_keys])
+        probes = probe_of_group[group_ids] if group_ids.size else group_ids
         buckets = _floats(data["bucket"])
-        layouts = {name: self._layout(name, buckets[probes == name]) for name in np.unique(probes)}
-        bounds = _group_bounds(data[GROUP_COLUMN])
+        layouts = {
+            name: self._layout(name, buckets[probes == index])
+            for index, name in enumerate(probe_names)
+        }
+        bounds = _group_bounds(group_ids)
         clients, shares = np.asarray(data[CLIENT_COLUMN]), _floats(data["share"])
         for cell in self._cells(group_keys, bounds):
             metric_name = str(cell[0][0][-2])
