@@ -102,3 +102,19 @@ def test_empty_and_single_client_groups() -> None:
     assert len(estimate("percentile", nothing, ANALYTIC)) == 0
     (alone,) = estimate("mean", ScalarSample(np.array([3.0])), BOOTSTRAP)
     assert (alone.point, alone.lower, alone.upper) == (3.0, None, None)
+
+
+def test_statistics_of_a_group_share_its_resamples() -> None:
+    """One set of client weights per group: with no NULLs, the bootstrapped sum is exactly n
+    times the bootstrapped mean, replicate by replicate."""
+    from opwatch.stats.registry import BootstrapTotals
+
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, 5.0, size=500)
+    columns = {"x": values}
+    shared = BootstrapTotals(columns, BOOTSTRAP, BOOTSTRAP.rng("group"))
+    sample = ScalarSample(values, columns, shared)
+    mean = statistic("mean", "scalar").estimate(sample, {}, BOOTSTRAP, BOOTSTRAP.rng("m"))
+    total = statistic("sum", "scalar").estimate(sample, {}, BOOTSTRAP, BOOTSTRAP.rng("s"))
+    assert total[0].lower == pytest.approx(500 * mean[0].lower)
+    assert total[0].upper == pytest.approx(500 * mean[0].upper)

@@ -32,7 +32,7 @@ from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.histograms import dense_matrix
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
-from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
+from opwatch.stats.registry import BootstrapTotals, HistogramSample, ScalarSample, statistic
 
 log = logging.getLogger("opwatch.statistics")
 VALUE_COLUMNS = ("metric", "statistic", "parameter", "comparison", "point", "lower", "upper")
@@ -216,12 +216,13 @@ class _Computation:
     ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
         """Each (metric, statistic)'s values, and those of them compared between branches."""
         by_name = {metric: group[metric] for metric in group}
+        resamples = BootstrapTotals(by_name, self.settings, self.settings.rng(key, "scalars"))
         found: dict[tuple[str, str], tuple[Estimates, Estimates]] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
             if metric is None:
                 continue
-            sample = ScalarSample(group[metric_name], by_name)
+            sample = ScalarSample(by_name[metric_name], by_name, resamples)
             for configured in metric.statistics:
                 computed = statistic(configured.name, "scalar")
                 if computed is None:

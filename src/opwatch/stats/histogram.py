@@ -35,12 +35,14 @@ from opwatch.stats.registry import (
 def _resampled_means(
     sample: HistogramSample, settings: IntervalSettings, rng: np.random.Generator
 ) -> np.ndarray:
-    """Bootstrap replicates of the mean histogram: resamples x buckets."""
-    columns = np.column_stack([sample.shares, np.ones(sample.shares.shape[0])])
-    sums = poisson_weighted_sums(columns, settings.samples, rng)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        means: np.ndarray = sums[:, :-1] / sums[:, -1:]
-    return means
+    """Bootstrap replicates of the mean histogram: resamples x buckets (drawn once per
+    sample, whichever statistic asks first)."""
+    if "means" not in sample.resampled:
+        columns = np.column_stack([sample.shares, np.ones(sample.shares.shape[0])])
+        sums = poisson_weighted_sums(columns, settings.samples, rng)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sample.resampled["means"] = sums[:, :-1] / sums[:, -1:]
+    return sample.resampled["means"]
 
 
 @register

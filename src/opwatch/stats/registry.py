@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from opwatch.config.models import DEFAULT_PERCENTILES
-from opwatch.stats.intervals import Estimates, IntervalSettings
+from opwatch.stats.intervals import Estimates, IntervalSettings, poisson_weighted_sums
 
 SERVED_PERCENTILES = tuple(range(1, 100))
 """Percentiles computed for every metric with a percentile statistic, besides the configured
@@ -32,6 +32,58 @@ class ScalarSample:
     """One value per client row; NaN where the client had no data (NULL)."""
     metrics: Mapping[str, np.ndarray] = field(default_factory=dict)
     """Every scalar metric of the group by name, aligned row by row (for ratios)."""
+    resamples: BootstrapTotals | None = None
+    """The group's bootstrap totals, shared by its metrics' statistics (see
+    :class:`BootstrapTotals`); built for this sample alone when not given."""
+
+    def bootstrap(self, settings: IntervalSettings, rng: np.random.Generator) -> BootstrapTotals:
+        """The bootstrap totals of this sample's group."""
+        if self.resamples is not None:
+            return self.resamples
+        return BootstrapTotals({"": self.values, **self.metrics}, settings, rng)
+
+
+class BootstrapTotals:
+    """Poisson-bootstrap totals of every scalar metric of a group, from one set of weights.
+
+    Resampling clients means resampling whole client rows: the statistics of one group (a mean
+    here, a ratio of two metrics there) share the same resamples, drawn once, in one matrix
+    product over every metric's columns. Computed on first use.
+    """
+
+    def __init__(
+        self,
+        metrics: Mapping[str, np.ndarray],
+        settings: IntervalSettings,
+        rng: np.random.Generator,
+    ) -> None:
+        self.metrics, self.settings, self.rng = metrics, settings, rng
+        self._totals: np.ndarray | None = None
+
+    def _computed(self) -> np.ndarray:
+        if self._totals is None:
+            columns = [np.ones(next(iter(self.metrics.values())).size)]
+            for values in self.metrics.values():
+                present = ~np.isnan(values)
+                columns += [np.where(present, values, 0.0), present.astype(np.float64)]
+            weights = poisson_weighted_sums(
+                np.column_stack(columns), self.settings.samples, self.rng
+            )
+            self._totals = weights
+        return self._totals
+
+    def clients(self) -> np.ndarray:
+        """Each resample's number of client rows (Σ w)."""
+        return self._computed()[:, 0]
+
+    def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each resample's sum of ``values`` (NULL as 0) and count of non-NULL values, for the
+        metric column ``values`` (one of the group's, by identity)."""
+        for index, column in enumerate(self.metrics.values()):
+            if column is values:
+                totals = self._computed()
+                return totals[:, 1 + 2 * index], totals[:, 2 + 2 * index]
+        raise KeyError("values are not one of the group's metric columns")
 
 
 @dataclass(frozen=True)
@@ -44,6 +96,9 @@ class HistogramSample:
     """Bucket lower bounds, in the unit percentiles are reported in."""
     upper: np.ndarray
     """Bucket upper bounds (the overflow bucket's is its lower bound)."""
+    resampled: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    """Bootstrap replicates of the mean histogram, once drawn: the group's statistics share
+    them."""
 
 
 class Statistic(ABC):

@@ -23,7 +23,6 @@ from opwatch.stats.intervals import (
     from_se,
     no_interval,
     order_statistic_bounds,
-    poisson_weighted_sums,
 )
 from opwatch.stats.registry import (
     ScalarSample,
@@ -73,10 +72,9 @@ class Mean(Statistic):
         if values.size < 2:
             return no_interval([None], point)
         if settings.bootstraps(values.size):
-            columns = np.column_stack([values, np.ones_like(values)])
-            sums = poisson_weighted_sums(columns, settings.samples, rng)
+            total, count = sample.bootstrap(settings, rng).sums(sample.values)
             with np.errstate(invalid="ignore", divide="ignore"):
-                return from_draws([None], point, (sums[:, 0] / sums[:, 1])[None, :], settings)
+                return from_draws([None], point, (total / count)[None, :], settings)
         se = values.std(ddof=1) / np.sqrt(values.size)
         return from_se([None], point, np.asarray([se]), settings)
 
@@ -107,10 +105,10 @@ class Sum(Statistic):
         if n < 2:
             return no_interval([None], point)
         if settings.bootstraps(n):
-            columns = np.column_stack([values, np.ones_like(values)])
-            sums = poisson_weighted_sums(columns, settings.samples, rng)
+            resamples = sample.bootstrap(settings, rng)
+            total, _ = resamples.sums(sample.values)
             with np.errstate(invalid="ignore", divide="ignore"):
-                draws = n * sums[:, 0] / sums[:, 1]
+                draws = n * total / resamples.clients()  # a sum over n clients
             return from_draws([None], point, draws[None, :], settings)
         se = np.sqrt(n) * values.std(ddof=1)
         return from_se([None], point, np.asarray([se]), settings)
@@ -201,11 +199,10 @@ class TotalRatio(Statistic):
     ) -> Estimates:
         """The ratio, with a delta-method or bootstrap interval (clients resampled as pairs)."""
         denominator_name = str(parameters["denominator_metric"])
-        denominator = sample.metrics.get(denominator_name)
-        if denominator is None:
+        if denominator_name not in sample.metrics:
             return NONE
         numerator = np.nan_to_num(sample.values, nan=0.0)
-        denominator = np.nan_to_num(denominator, nan=0.0)
+        denominator = np.nan_to_num(sample.metrics[denominator_name], nan=0.0)
         total = float(denominator.sum())
         if total == 0:
             return NONE
@@ -215,11 +212,11 @@ class TotalRatio(Statistic):
         if n < 2:
             return no_interval(names, [point])
         if settings.bootstraps(n):
-            sums = poisson_weighted_sums(
-                np.column_stack([numerator, denominator]), settings.samples, rng
-            )
+            resamples = sample.bootstrap(settings, rng)
+            numerator_totals, _ = resamples.sums(sample.values)
+            denominator_totals, _ = resamples.sums(sample.metrics[denominator_name])
             with np.errstate(invalid="ignore", divide="ignore"):
-                draws = sums[:, 0] / sums[:, 1]
+                draws = numerator_totals / denominator_totals
             return from_draws(names, np.asarray([point]), draws[None, :], settings)
         # Delta method: Var(ΣX/ΣY) ≈ Var(X - R·Y) · n / (ΣY)².
         residual = numerator - point * denominator
