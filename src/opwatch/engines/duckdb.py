@@ -129,12 +129,12 @@ class DuckDBEngine(Engine):
 
         The run's session is left alone: a reader may be another thread or process.
         """
-        with self._reader() as reader:
+        with self._reader(query) as reader:
             return self._query(reader, query, parameters).fetchall()
 
     def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
         """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
-        with self._reader() as reader:
+        with self._reader(query) as reader:
             return dict(self._query(reader, query, parameters).fetchnumpy())
 
     def has_results(self, table: str) -> bool:
@@ -164,9 +164,11 @@ class DuckDBEngine(Engine):
                 self.connection.unregister(ROWS_VIEW)
 
     @contextmanager
-    def _reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def _reader(self, query: str) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A session with a view per result table ``query`` may name (its name appears in
+        the text): listing every table's files for every read would cost more than the read."""
         with duckdb.connect(":memory:") as reader:
-            for table in self.store.table_names():
+            for table in (name for name in self.store.table_names() if name in query):
                 statement = self.statements(
                     "parquet_view", view=_ident(table), path=self.store.files_glob(table)
                 )[0]

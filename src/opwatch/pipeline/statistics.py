@@ -199,20 +199,51 @@ class _Computation:
         group_keys = self._group_keys(table, "")
         metric_values = {metric: _floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
         bounds = _group_bounds(data[GROUP_COLUMN])
+        batches = self._scalar_batches(metric_values, bounds, columns)
+        index = 0
         for cell in self._cells(group_keys, bounds):
             estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
             for key, (start, end) in cell:
                 group = {metric: values[start:end] for metric, values in metric_values.items()}
-                for what, (found, compared) in self._scalar_group(key, group, columns).items():
+                found = self._scalar_group(
+                    key, group, columns, {w: b[index] for w, b in batches.items()}
+                )
+                for what, (values, compared) in found.items():
                     estimates.setdefault(what, {})[key[-1]] = compared
-                    self._emit(key, what, found)
+                    self._emit(key, what, values)
+                index += 1
             self._compare(cell[0][0], estimates)
+
+    def _scalar_batches(
+        self,
+        metric_values: dict[str, np.ndarray],
+        bounds: list[tuple[int, int]],
+        columns: dict[str, tuple[str, str]],
+    ) -> dict[tuple[str, str], list[Estimates]]:
+        """The values of statistics computed for every group at once (see
+        :meth:`Statistic.estimate_groups`), by (metric, statistic)."""
+        batches: dict[tuple[str, str], list[Estimates]] = {}
+        for metric_name, (base_name, _) in columns.items():
+            metric = self._metric(base_name)
+            for configured in metric.statistics if metric is not None else ():
+                computed = statistic(configured.name, "scalar")
+                batch = (
+                    computed.estimate_groups(
+                        metric_values[metric_name], bounds, configured.parameters, self.settings
+                    )
+                    if computed is not None
+                    else None
+                )
+                if batch is not None:
+                    batches[metric_name, configured.name] = batch
+        return batches
 
     def _scalar_group(
         self,
         key: tuple[Any, ...],
         group: dict[str, np.ndarray],
         columns: dict[str, tuple[str, str]],
+        computed_already: dict[tuple[str, str], Estimates],
     ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
         """Each (metric, statistic)'s values, and those of them compared between branches."""
         by_name = {metric: group[metric] for metric in group}
@@ -227,8 +258,10 @@ class _Computation:
                 computed = statistic(configured.name, "scalar")
                 if computed is None:
                     continue
-                rng = self.settings.rng(key, metric_name, configured.name)
-                values = computed.estimate(sample, configured.parameters, self.settings, rng)
+                values = computed_already.get((metric_name, configured.name))
+                if values is None:
+                    rng = self.settings.rng(key, metric_name, configured.name)
+                    values = computed.estimate(sample, configured.parameters, self.settings, rng)
                 compared = computed.compared(values, configured.parameters)
                 found[metric_name, configured.name] = (values, compared)
         return found

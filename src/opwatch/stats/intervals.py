@@ -241,9 +241,15 @@ def order_statistic_bounds(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distribution-free interval of the ``q``-quantiles: order statistics whose ranks bracket
     the Binomial(n, q) count of values below the true quantile with probability ``level``."""
-    n = sorted_values.size
-    lower_rank, upper_rank = _order_statistic_ranks(n, tuple(q.tolist()), settings.tails)
+    lower_rank, upper_rank = order_statistic_ranks(sorted_values.size, q, settings)
     return sorted_values[lower_rank], sorted_values[upper_rank]
+
+
+def order_statistic_ranks(
+    n: int, q: np.ndarray, settings: IntervalSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 0-based ranks of :func:`order_statistic_bounds` in a sample of ``n``."""
+    return _order_statistic_ranks(n, tuple(q.tolist()), settings.tails)
 
 
 @lru_cache(maxsize=4096)

@@ -117,6 +117,18 @@ class Statistic(ABC):
     ) -> Estimates:
         """The statistic's values for ``sample`` (a ScalarSample or HistogramSample)."""
 
+    def estimate_groups(
+        self,
+        column: np.ndarray,
+        bounds: list[tuple[int, int]],
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+    ) -> list[Estimates] | None:
+        """The values of many groups at once (the slices ``bounds`` of a scalar metric's
+        column), when the statistic has a vectorized form for these settings; else None and
+        :meth:`estimate` is called group by group. Both must give the same values."""
+        return None
+
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """The values compared between branches (all, unless a statistic says otherwise)."""
         return values

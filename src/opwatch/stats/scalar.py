@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from opwatch.stats.grouped import grouped_percentile_estimates
 from opwatch.stats.intervals import (
     NONE,
     Estimates,
@@ -131,6 +132,19 @@ class Percentile(Statistic):
         percentiles = np.asarray(requested_percentiles(parameters))
         return percentile_estimates(sample, parameters, percentiles, settings, rng)
 
+    def estimate_groups(
+        self,
+        column: np.ndarray,
+        bounds: list[tuple[int, int]],
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+    ) -> list[Estimates] | None:
+        """Every group's percentiles at once, on the analytic path."""
+        if settings.bootstraps(2, analytic_always_valid=True):
+            return None
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return grouped_percentile_estimates(column, bounds, parameters, percentiles, settings)
+
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""
         return only_configured_percentiles(values, parameters)
@@ -151,6 +165,20 @@ class Quantile(Statistic):
     ) -> Estimates:
         """The 50th percentile with its interval."""
         return percentile_estimates(sample, parameters, np.asarray([50.0]), settings, rng)
+
+    def estimate_groups(
+        self,
+        column: np.ndarray,
+        bounds: list[tuple[int, int]],
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+    ) -> list[Estimates] | None:
+        """Every group's median at once, on the analytic path."""
+        if settings.bootstraps(2, analytic_always_valid=True):
+            return None
+        return grouped_percentile_estimates(
+            column, bounds, parameters, np.asarray([50.0]), settings
+        )
 
 
 def percentile_estimates(
