@@ -16,18 +16,17 @@ result tables are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import date
 from itertools import groupby
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from opwatch.config.resolved import Metric, Project
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
+from opwatch.pipeline.statistics_rows import Rows
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.histograms import dense_matrix
@@ -35,8 +34,6 @@ from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
 from opwatch.stats.registry import BootstrapTotals, HistogramSample, ScalarSample, statistic
 
 log = logging.getLogger("opwatch.statistics")
-VALUE_COLUMNS = ("metric", "statistic", "parameter", "comparison", "point", "lower", "upper")
-"""Columns after the group keys (submission_date, build_id, branch, dimensions)."""
 GROUP_COLUMN, CLIENT_COLUMN = "opwatch_group", "opwatch_client"
 
 
@@ -70,85 +67,6 @@ def reference_branch(project: Project) -> str | None:
     return next((usual for usual in ("control", "disabled") if usual in names), names[0])
 
 
-class _LabelColumn:
-    """A column of few distinct values (keys, names, parameters) collected as runs of indexes
-    into its distinct values: appending a run costs two integers, not an object per row."""
-
-    def __init__(self) -> None:
-        self.distinct: dict[Any, int] = {}
-        self.known: dict[tuple[Any, ...], list[int]] = {}
-        self.codes: list[int] = []
-        self.counts: list[int] = []
-
-    def run(self, value: Any, count: int) -> None:
-        """``count`` rows of ``value``."""
-        self.codes.append(self.distinct.setdefault(value, len(self.distinct)))
-        self.counts.append(count)
-
-    def extend(self, values: Sequence[Any]) -> None:
-        """One row per value (lists of values recur: a tuple's codes are looked up once)."""
-        key = tuple(values)
-        codes = self.known.get(key)
-        if codes is None:
-            codes = [self.distinct.setdefault(value, len(self.distinct)) for value in values]
-            self.known[key] = codes
-        self.codes += codes
-        self.counts += [1] * len(values)
-
-    def array(self, kind: pa.DataType) -> pa.Array:
-        """The column, materialized."""
-        values = pa.array(list(self.distinct), type=kind)
-        indexes = np.repeat(np.asarray(self.codes, np.int32), np.asarray(self.counts, np.int64))
-        return values.take(pa.array(indexes))
-
-
-@dataclass
-class Rows:
-    """Statistics rows being collected, a batch of values at a time, as columns."""
-
-    keys: tuple[str, ...]
-    labels: dict[str, _LabelColumn] = field(default_factory=dict)
-    numbers: dict[str, list[np.ndarray]] = field(default_factory=dict)
-
-    def add(
-        self,
-        key: Sequence[Any],
-        what: tuple[str, str],
-        estimates: Estimates,
-        comparison: str | None = None,
-    ) -> None:
-        """The values of one statistic of one group (a comparison, if ``comparison``)."""
-        n = len(estimates)
-        if n == 0:
-            return
-        runs = zip((*self.keys, "metric", "statistic", "comparison"),
-                   (*key, *what, comparison), strict=True)  # fmt: skip
-        for name, value in runs:
-            self._label(name).run(value, n)
-        self._label("parameter").extend(estimates.parameters)
-        for name, numbers in (
-            ("point", estimates.points),
-            ("lower", estimates.lower),
-            ("upper", estimates.upper),
-        ):
-            self.numbers.setdefault(name, []).append(numbers)
-
-    def _label(self, name: str) -> _LabelColumn:
-        return self.labels.setdefault(name, _LabelColumn())
-
-    def table(self) -> pa.Table:
-        """The rows as an Arrow table (NaN written as NULL; the schema is fixed)."""
-        columns: dict[str, pa.Array] = {}
-        for name in (*self.keys, "metric", "statistic", "parameter", "comparison"):
-            kind = pa.date32() if name == "submission_date" else pa.string()
-            columns[name] = self._label(name).array(kind)
-        for name in ("point", "lower", "upper"):
-            parts = self.numbers.get(name, [])
-            numbers = np.concatenate(parts) if parts else np.empty(0)
-            columns[name] = pa.array(numbers, type=pa.float64(), mask=~np.isfinite(numbers))
-        return pa.table(columns)
-
-
 class StatisticsStep:
     """Computes and writes the statistics of a project's days."""
 
@@ -178,6 +96,7 @@ class _Computation:
         self, engine: Engine, project: Project, day: date, keys: tuple[str, ...], rows: Rows
     ) -> None:
         self.engine, self.project, self.keys, self.rows = engine, project, keys, rows
+        self.metrics = {metric.name: metric for metric in project.metrics}
         self.settings = interval_settings(project)
         self.reference = reference_branch(project)
         self.parameters: list[Any] = [day, day]
@@ -246,14 +165,13 @@ class _Computation:
         computed_already: dict[tuple[str, str], Estimates],
     ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
         """Each (metric, statistic)'s values, and those of them compared between branches."""
-        by_name = {metric: group[metric] for metric in group}
-        resamples = BootstrapTotals(by_name, self.settings, self.settings.rng(key, "scalars"))
+        resamples = BootstrapTotals(group, self.settings, self.settings.rng(key, "scalars"))
         found: dict[tuple[str, str], tuple[Estimates, Estimates]] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
             if metric is None:
                 continue
-            sample = ScalarSample(by_name[metric_name], by_name, resamples)
+            sample = ScalarSample(group[metric_name], group, resamples)
             for configured in metric.statistics:
                 computed = statistic(configured.name, "scalar")
                 if computed is None:
@@ -356,7 +274,7 @@ class _Computation:
             yield list(cell)
 
     def _metric(self, name: str) -> Metric | None:
-        return next((m for m in self.project.metrics if m.name == name), None)
+        return self.metrics.get(name)
 
     def _emit(self, key: tuple[Any, ...], what: tuple[str, str], estimates: Estimates) -> None:
         self.rows.add(key, what, estimates)
