@@ -111,13 +111,17 @@ class BucketLayout:
 
     kind: str
     lower_bounds: tuple[int, ...]
-    open_ended: bool
-    """Whether the last bucket is an overflow with no upper bound (legacy and custom layouts);
-    functional layouts go on past their last listed bound."""
     per_power_of_2: int | None = None
+    """Functional layouts' buckets per power of 2 (None for the others)."""
     scale: float = 1.0
     """Stored value per reported unit (e.g. 1e6 ns per ms)."""
     unit: str | None = None
+
+    @property
+    def open_ended(self) -> bool:
+        """Whether the last bucket is an overflow with no upper bound (legacy and custom
+        layouts); functional layouts go on past their last listed bound."""
+        return self.per_power_of_2 is None
 
     def bounds_covering(self, keys: np.ndarray) -> np.ndarray:
         """Lower bounds of every bucket up to the one after the largest of ``keys``.
@@ -176,16 +180,16 @@ def layout_from_definition(definition: Mapping[str, Any], where: str = "buckets"
         if count < 3 or high <= max(low, 1):
             raise LayoutError(f"{where}: {kind} needs bucket_count >= 3 and high > low")
         make = exponential_bounds if kind == "exponential" else linear_bounds
-        return BucketLayout(kind, make(low, high, count), open_ended=True, unit=unit)
+        return BucketLayout(kind, make(low, high, count), unit=unit)
     if kind in ("boolean", "flag", "count"):
-        return BucketLayout(kind, linear_bounds(1, 2, 3), open_ended=True, unit=unit)
+        return BucketLayout(kind, linear_bounds(1, 2, 3), unit=unit)
     if kind == "enumerated":
         n_values = integer("n_values")
-        return BucketLayout(kind, linear_bounds(1, n_values, n_values + 1), True, unit=unit)
+        return BucketLayout(kind, linear_bounds(1, n_values, n_values + 1), unit=unit)
     if kind == "categorical":
         labels = definition.get("labels", [])
         n_values = max(len(labels), integer("n_values", 0), CATEGORICAL_MIN_BUCKETS)
-        return BucketLayout(kind, linear_bounds(1, n_values, n_values + 1), True, unit=unit)
+        return BucketLayout(kind, linear_bounds(1, n_values, n_values + 1), unit=unit)
     if kind == "custom_distribution":
         low, high = integer("range_min", 1), integer("range_max")
         count = integer("bucket_count")
@@ -193,7 +197,7 @@ def layout_from_definition(definition: Mapping[str, Any], where: str = "buckets"
         if bucketing not in ("exponential", "linear"):
             raise LayoutError(f'{where}: histogram_type must be "exponential" or "linear"')
         make = exponential_bounds if bucketing == "exponential" else glean_linear_bounds
-        return BucketLayout(kind, make(low, high, count), open_ended=True, unit=unit)
+        return BucketLayout(kind, make(low, high, count), unit=unit)
     return _functional(kind, definition, where)
 
 
@@ -211,7 +215,6 @@ def _functional(kind: str, definition: Mapping[str, Any], where: str) -> BucketL
     return BucketLayout(
         kind,
         bounds,
-        open_ended=False,
         per_power_of_2=per_power,
         scale=float(units[unit]),
         unit=unit,
