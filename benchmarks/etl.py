@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+from measure_process import measure_step
 from rich.console import Console
 from rich.table import Table
 
@@ -233,26 +232,9 @@ def _period(workload: Workload) -> tuple[str, str]:
 
 def measure(step: str, workload: Workload) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of ``step`` in a fresh process."""
-    command = [
-        sys.executable,
-        __file__,
-        "--step",
-        step,
-        "--folder",
-        str(workload.folder),
-        "--clients",
-        str(workload.clients),
-        "--days",
-        str(workload.days),
-    ]
-    started = time.perf_counter()
-    environment = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"step {step} failed with status {status}")
-    return seconds, usage.ru_maxrss / 1024
+    arguments = ["--step", step, "--folder", str(workload.folder)]
+    arguments += ["--clients", str(workload.clients), "--days", str(workload.days)]
+    return measure_step(__file__, arguments, THREADS)
 
 
 def report(workload: Workload, steps: list[str]) -> Table:

@@ -23,16 +23,15 @@ import sys
 from pathlib import Path
 
 # This file shares its name with the standard library's ``statistics`` module: run as a script,
-# its folder is first on ``sys.path`` and would shadow the module for every later import
-# (``opwatch.stats`` uses ``statistics.NormalDist``). Drop the folder before importing anything.
+# its folder is first on ``sys.path`` and would shadow the module for any library importing it.
+# Move the folder last before importing anything: the standard library comes first, sibling
+# modules (measure_process) still import.
 ROOT = Path(__file__).resolve().parent
 if sys.path and Path(sys.path[0] or ".").resolve() == ROOT:
-    sys.path.pop(0)
+    sys.path.append(sys.path.pop(0))
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
@@ -40,6 +39,7 @@ from datetime import date, timedelta  # noqa: E402
 from typing import TYPE_CHECKING  # noqa: E402
 
 import duckdb  # noqa: E402
+from measure_process import measure_step  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -221,26 +221,9 @@ def _settings(workload: Workload) -> Settings:
 
 def measure(step: str, workload: Workload) -> tuple[float, float]:
     """Wall seconds and peak resident memory (MB) of ``step`` in a fresh process."""
-    command = [
-        sys.executable,
-        __file__,
-        "--step",
-        step,
-        "--folder",
-        str(workload.folder),
-        "--clients",
-        str(workload.clients),
-        "--days",
-        str(workload.days),
-    ]
-    started = time.perf_counter()
-    environment = {**os.environ, "OMP_NUM_THREADS": str(THREADS)}
-    process = subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if status != 0:
-        raise SystemExit(f"step {step} failed with status {status}")
-    return seconds, usage.ru_maxrss / 1024
+    arguments = ["--step", step, "--folder", str(workload.folder)]
+    arguments += ["--clients", str(workload.clients), "--days", str(workload.days)]
+    return measure_step(__file__, arguments, THREADS)
 
 
 def count_rows(glob: str, distinct: str | None = None) -> int:

@@ -28,11 +28,11 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import ndtri
 
 IntervalMethod = Literal["auto", "bootstrap", "analytic"]
 AUTO_ANALYTIC_MIN_CLIENTS = 30
@@ -54,7 +54,7 @@ class IntervalSettings:
     @property
     def z(self) -> float:
         """The standard normal quantile of the upper tail: 1.96 for 95 %."""
-        return NormalDist().inv_cdf(0.5 + self.level / 2)
+        return float(ndtri(0.5 + self.level / 2))
 
     @property
     def tails(self) -> tuple[float, float]:
