@@ -1,12 +1,12 @@
 """Confidence intervals: how they are computed, and the estimate a statistic returns.
 
-Two methods, chosen per project (``[project.statistics]``, see docs/statistics.md):
+Chosen per project (``[project.statistics]``, see docs/statistics.md):
 
 - **bootstrap** over clients, seeded and vectorized. Quantiles use the "efficient bootstrap"
   (a resample's ``q``-quantile of ``n`` sorted values is the value at a Binomial(n, q) rank), so
   10,000 resamples cost 10,000 random numbers, not 10,000 x n. Sums, means, ratios and
   histograms use Poisson(1) client weights (each client appears a Poisson number of times in a
-  resample), drawn in chunks of clients, one matrix product per chunk.
+  resample), drawn once per group in chunks of clients, one matrix product per chunk.
 - **analytic**, valid for the large samples monitoring sees: normal intervals with the sample
   standard error for means and sums, the delta method for ratios, order-statistic (binomial)
   intervals for quantiles of client values (distribution-free), and Woodruff's interval for
@@ -16,7 +16,8 @@ Two methods, chosen per project (``[project.statistics]``, see docs/statistics.m
   not valid: means, sums and ratios of fewer than :data:`AUTO_ANALYTIC_MIN_CLIENTS` clients
   are bootstrapped (cheap at that size). The order-statistic interval of a quantile is valid
   at any size; it is also the limit, with infinitely many resamples, of the efficient
-  bootstrap's interval, without its Monte Carlo noise.
+  bootstrap's interval, without its Monte Carlo noise. Histogram intervals (Woodruff's, and
+  each bucket's) are normal intervals of means of values in [0, 1]: used at any size too.
 
 The interval is the central ``level`` interval (equal tails). Bootstrap replicates and standard
 errors are kept on the estimate so that branch comparisons can combine them.
