@@ -239,7 +239,7 @@ class _Computation:
     def _layout(self, metric_name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Lower and upper bucket bounds in the reported unit, and the stored-unit scale.
 
-        Without a declared layout, the buckets are the keys seen for this metric in the run
+        Without a declared layout, the buckets are the keys seen for this metric that day
         (every branch and group), each ending where the next begins.
         """
         metric = self._metric(metric_name)
