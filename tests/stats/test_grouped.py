@@ -1,4 +1,4 @@
-"""The vectorized percentiles of many groups equal the per-group definition exactly."""
+"""The vectorized statistics of many groups equal the per-group definitions."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 
 from opwatch.stats.grouped import grouped_percentile_estimates
 from opwatch.stats.intervals import IntervalSettings
-from opwatch.stats.registry import ScalarSample
+from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
 from opwatch.stats.scalar import percentile_estimates
 
 SETTINGS = IntervalSettings(method="analytic")
@@ -37,3 +37,48 @@ def test_grouped_percentiles_equal_the_per_group_computation(seed: int, remove_n
         )
         assert list(batch) == list(expected)
         assert list(batch.parameters) == list(expected.parameters)
+
+
+def histogram_groups(seed: int) -> tuple[HistogramSample, list[tuple[int, int]]]:
+    rng = np.random.default_rng(seed)
+    lower = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0])
+    upper = np.append(lower[1:], lower[-1])
+    sizes = rng.choice([1, 2, 5, 30, 200], size=25)
+    counts = rng.poisson([0.5, 3, 6, 3, 1, 0.2], size=(int(sizes.sum()), 6)).astype(float)
+    counts[:, 2] += 1  # every client has a sample
+    ends = np.cumsum(sizes)
+    bounds = [(int(e - s), int(e)) for s, e in zip(sizes, ends, strict=True)]
+    shares = counts / counts.sum(axis=1, keepdims=True)
+    return HistogramSample(shares, lower, upper), bounds
+
+
+@pytest.mark.parametrize("name", ["histogram", "percentile"])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_grouped_histogram_statistics_equal_the_per_group_computation(name: str, seed: int):
+    stacked, bounds = histogram_groups(seed)
+    computed = statistic(name, "histogram")
+    assert computed is not None
+    parameters = {"percentiles": [25, 50, 99.5]}
+    found = computed.estimate_groups(stacked, bounds, parameters, SETTINGS)
+    assert found is not None
+    for (start, end), batch in zip(bounds, found, strict=True):
+        sample = HistogramSample(stacked.shares[start:end], stacked.lower, stacked.upper)
+        expected = computed.estimate(sample, parameters, SETTINGS, SETTINGS.rng())
+        assert list(batch.parameters) == list(expected.parameters)
+        for mine, theirs in zip(batch, expected, strict=True):
+            # sums in another order: equal to the last few bits, not bit for bit
+            assert mine.point == pytest.approx(theirs.point, rel=1e-12, abs=1e-15)
+            if theirs.lower is None:
+                assert mine.lower is None
+            else:
+                assert mine.lower == pytest.approx(theirs.lower, rel=1e-9, abs=1e-12)
+                assert mine.upper == pytest.approx(theirs.upper, rel=1e-9, abs=1e-12)
+
+
+def test_bootstrap_has_no_grouped_form() -> None:
+    stacked, bounds = histogram_groups(1)
+    bootstrap = IntervalSettings(method="bootstrap")
+    for name in ("histogram", "percentile"):
+        computed = statistic(name, "histogram")
+        assert computed is not None
+        assert computed.estimate_groups(stacked, bounds, {}, bootstrap) is None

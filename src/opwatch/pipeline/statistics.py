@@ -26,10 +26,10 @@ import numpy as np
 from opwatch.config.resolved import Metric, Project
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
+from opwatch.pipeline.statistics_input import LongHistograms, floats, group_bounds
 from opwatch.pipeline.statistics_rows import Rows
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
-from opwatch.stats.histograms import dense_matrix
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
 from opwatch.stats.registry import BootstrapTotals, HistogramSample, ScalarSample, statistic
 
@@ -116,8 +116,8 @@ class _Computation:
         query = self._query("statistics_scalars", table, keys=keys, columns=columns.values())
         data = self.engine.read_columns(query, self.parameters)
         group_keys = self._group_keys(table, "")
-        metric_values = {metric: _floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
-        bounds = _group_bounds(data[GROUP_COLUMN])
+        metric_values = {metric: floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
+        bounds = group_bounds(data[GROUP_COLUMN])
         batches = self._scalar_batches(metric_values, bounds, columns)
         index = 0
         for cell in self._cells(group_keys, bounds):
@@ -199,42 +199,75 @@ class _Computation:
         probe_names = sorted({str(key[-2]) for key in group_keys})
         probe_of_group = np.asarray([probe_names.index(str(key[-2])) for key in group_keys])
         probes = probe_of_group[group_ids] if group_ids.size else group_ids
-        buckets = _floats(data["bucket"])
+        buckets = floats(data["bucket"])
         layouts = {
             name: self._layout(name, buckets[probes == index])
             for index, name in enumerate(probe_names)
         }
-        bounds = _group_bounds(group_ids)
-        clients, shares = np.asarray(data[CLIENT_COLUMN]), _floats(data["share"])
+        bounds = group_bounds(group_ids)
+        long = LongHistograms(
+            np.asarray(data[CLIENT_COLUMN]), buckets, floats(data["share"]), bounds
+        )
+        batches: dict[tuple[int, str], Estimates] = {}
+        for index, name in enumerate(probe_names):
+            groups = np.flatnonzero(probe_of_group == index).tolist()
+            batches |= self._histogram_batches(name, groups, long, layouts[name])
+        group_index = 0
         for cell in self._cells(group_keys, bounds):
             metric_name = str(cell[0][0][-2])
             metric = self._metric(metric_name)
             if metric is None:
+                group_index += len(cell)
                 continue
             lower, upper, scale = layouts[metric_name]
             estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
-            for key, (start, end) in cell:
-                rows = clients[start:end]
-                matrix = dense_matrix(
-                    rows, buckets[start:end] / scale, shares[start:end], lower, int(rows.max()) + 1
-                )
-                sample = HistogramSample(matrix, lower, upper)
+            for key, _ in cell:
                 group_key = (*key[:-2], key[-1])
-                names = ["histogram", *(s.name for s in metric.statistics)]
-                for name in dict.fromkeys(names):
+                sample: HistogramSample | None = None
+                for name, parameters in _histogram_statistics(metric):
                     computed = statistic(name, "histogram")
                     if computed is None:
                         continue
-                    parameters = next(
-                        (s.parameters for s in metric.statistics if s.name == name), {}
-                    )
-                    rng = self.settings.rng(group_key, metric_name, name)
-                    found = computed.estimate(sample, parameters, self.settings, rng)
+                    found = batches.get((group_index, name))
+                    if found is None:
+                        sample = sample or HistogramSample(
+                            long.matrix([group_index], lower, scale)[0], lower, upper
+                        )
+                        rng = self.settings.rng(group_key, metric_name, name)
+                        found = computed.estimate(sample, parameters, self.settings, rng)
                     compared = computed.compared(found, parameters)
                     estimates.setdefault((metric_name, name), {})[key[-1]] = compared
                     self._emit(group_key, (metric_name, name), found)
+                group_index += 1
             first = cell[0][0]
             self._compare((*first[:-2], first[-1]), estimates)
+
+    def _histogram_batches(
+        self,
+        metric_name: str,
+        groups: list[int],
+        long: LongHistograms,
+        layout: tuple[np.ndarray, np.ndarray, float],
+    ) -> dict[tuple[int, str], Estimates]:
+        """The values of the histogram statistics with a form for every group at once (see
+        :meth:`Statistic.estimate_groups`), by (group index, statistic), for one metric's
+        ``groups``, a chunk of groups at a time."""
+        metric = self._metric(metric_name)
+        wanted = [
+            (name, parameters, computed)
+            for name, parameters in (_histogram_statistics(metric) if metric else [])
+            if (computed := statistic(name, "histogram")) is not None
+        ]
+        lower, upper, scale = layout
+        batches: dict[tuple[int, str], Estimates] = {}
+        for chunk in long.chunks(groups, lower.size):
+            stacked, row_bounds = long.matrix(chunk, lower, scale)
+            sample = HistogramSample(stacked, lower, upper)
+            for name, parameters, computed in wanted:
+                found = computed.estimate_groups(sample, row_bounds, parameters, self.settings)
+                for group, values in zip(chunk, found or [], strict=False):
+                    batches[group, name] = values
+        return batches
 
     def _layout(self, metric_name: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
         """Lower and upper bucket bounds in the reported unit, and the stored-unit scale.
@@ -299,6 +332,12 @@ class _Computation:
                     self.rows.add((*key[:-1], branch), what, values, comparison)
 
 
+def _histogram_statistics(metric: Metric) -> list[tuple[str, dict[str, Any]]]:
+    """A histogram metric's statistics with their parameters: always the mean histogram."""
+    configured = {s.name: dict(s.parameters) for s in metric.statistics}
+    return [("histogram", configured.pop("histogram", {})), *configured.items()]
+
+
 def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
     """Statistics metric name → (metric, agg_type) of each scalar column.
 
@@ -314,23 +353,6 @@ def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
             alone = len(kinds) == 1 or agg == "SUM"
             columns[name if alone else f"{name}_{agg.lower()}"] = (name, agg)
     return columns
-
-
-def _group_bounds(groups: np.ndarray) -> list[tuple[int, int]]:
-    """(start, end) of each run of equal group ids in a sorted array."""
-    ids = np.asarray(groups)
-    if ids.size == 0:
-        return []
-    starts = np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])
-    ends = np.append(starts[1:], ids.size)
-    return list(zip(starts.tolist(), ends.tolist(), strict=True))
-
-
-def _floats(column: Any) -> np.ndarray:
-    """A numpy column as floats, NULL (masked) → NaN."""
-    if isinstance(column, np.ma.MaskedArray):
-        return np.ma.filled(column.astype(np.float64), np.nan)
-    return np.asarray(column, dtype=np.float64)
 
 
 def _ident(name: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from opwatch.stats.grouped import grouped_histogram_percentiles, grouped_mean_histograms
 from opwatch.stats.histograms import cdf_at, histogram_percentiles, percentiles_of_many
 from opwatch.stats.intervals import (
     NONE,
@@ -80,6 +81,18 @@ class MeanHistogram(Statistic):
         lower, upper = np.maximum(points - half, 0.0), np.minimum(points + half, 1.0)
         return Estimates(names, points, lower, upper, se=se)
 
+    def estimate_groups(
+        self,
+        data: HistogramSample,
+        bounds: list[tuple[int, int]],
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+    ) -> list[Estimates] | None:
+        """Every group at once, with analytic intervals."""
+        if settings.bootstraps(2, analytic_always_valid=True):
+            return None
+        return grouped_mean_histograms(data, bounds, settings)
+
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """None: bucket by bucket differences say little; the percentiles are compared."""
         return NONE
@@ -102,6 +115,19 @@ class HistogramPercentile(Statistic):
         """Each percentile with a Woodruff or bootstrap interval."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return histogram_percentile_estimates(sample, percentiles, settings, rng)
+
+    def estimate_groups(
+        self,
+        data: HistogramSample,
+        bounds: list[tuple[int, int]],
+        parameters: Mapping[str, Any],
+        settings: IntervalSettings,
+    ) -> list[Estimates] | None:
+        """Every group at once, with Woodruff's intervals."""
+        if settings.bootstraps(2, analytic_always_valid=True):
+            return None
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return grouped_histogram_percentiles(data, bounds, percentiles, settings)
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""

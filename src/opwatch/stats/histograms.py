@@ -57,7 +57,8 @@ def histogram_percentiles(
 def percentiles_of_many(
     lower_bounds: np.ndarray, upper_bounds: np.ndarray, shares: np.ndarray, q: np.ndarray
 ) -> np.ndarray:
-    """Percentiles (as fractions ``q``) of many histograms at once: rows x len(q).
+    """Percentiles (as fractions ``q``: one list, or one per row) of many histograms at once:
+    rows x percentiles.
 
     Vectorized over rows and percentiles (bootstrap resamples come by the thousand). A
     percentile's bucket is the first whose cumulative share reaches ``q`` (it is never an empty
@@ -69,12 +70,14 @@ def percentiles_of_many(
         normalized_rows = shares / shares.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(normalized_rows, axis=1)
     rows, buckets = cumulative.shape
-    targets = np.asarray(q, dtype=np.float64)
+    targets = np.asarray(q, dtype=np.float64)  # one list for all rows, or one list per row
+    count = targets.shape[-1]
     offsets = 2.0 * np.arange(rows)[:, None]
     flat = (np.where(np.isfinite(cumulative), cumulative, 0.0) + offsets).ravel()
-    found = np.searchsorted(flat, (targets - CUMULATIVE_TOLERANCE + offsets).ravel())
+    wanted = np.broadcast_to(targets - CUMULATIVE_TOLERANCE + offsets, (rows, count))
+    found = np.searchsorted(flat, wanted.ravel())
     row = np.arange(rows)[:, None]
-    bucket = np.minimum(found.reshape(rows, targets.size) - row * buckets, buckets - 1)
+    bucket = np.minimum(found.reshape(rows, count) - row * buckets, buckets - 1)
     before = np.where(bucket > 0, cumulative[row, np.maximum(bucket - 1, 0)], 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.clip((targets - before) / normalized_rows[row, bucket], 0.0, 1.0)

@@ -119,14 +119,18 @@ class Statistic(ABC):
 
     def estimate_groups(
         self,
-        column: np.ndarray,
+        data: Any,
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
     ) -> list[Estimates] | None:
-        """The values of many groups at once (the slices ``bounds`` of a scalar metric's
-        column), when the statistic has a vectorized form for these settings; else None and
-        :meth:`estimate` is called group by group. Both must give the same values."""
+        """The values of many groups at once, when the statistic has a vectorized form for
+        these settings; else None, and :meth:`estimate` is called group by group. Both must
+        give the same values (tests check it).
+
+        ``data`` holds every group's rows, group ``i`` being rows ``bounds[i]``: a scalar
+        metric's column, or a HistogramSample of the stacked client histograms.
+        """
         return None
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:

@@ -1,0 +1,83 @@
+"""The client rows the statistics step reads back, as arrays: groups as contiguous slices.
+
+The engine returns a day's rows sorted by group id (and client within a group): a group is a
+``(start, end)`` slice of every column. Histograms come in long format, one row per (client,
+bucket), and become dense client x bucket matrices here, a chunk of groups at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+
+from opwatch.stats.histograms import dense_matrix
+
+
+class LongHistograms:
+    """A day's client histograms as read: one row per (client, bucket), groups as slices."""
+
+    CELLS = 5_000_000
+    """Largest stacked matrix (client rows x max(buckets, percentiles)) built at once."""
+
+    def __init__(
+        self,
+        clients: np.ndarray,
+        buckets: np.ndarray,
+        shares: np.ndarray,
+        bounds: list[tuple[int, int]],
+    ) -> None:
+        self.clients, self.buckets, self.shares, self.bounds = clients, buckets, shares, bounds
+
+    def size(self, group: int) -> int:
+        """The group's number of clients (client indexes are 0 … n-1 in order)."""
+        return int(self.clients[self.bounds[group][1] - 1]) + 1
+
+    def chunks(self, groups: list[int], buckets: int) -> Iterator[list[int]]:
+        """``groups`` cut so that each chunk's stacked matrix stays under :attr:`CELLS`."""
+        width = max(buckets, 128)
+        chunk: list[int] = []
+        rows = 0
+        for group in groups:
+            if chunk and (rows + self.size(group)) * width > self.CELLS:
+                yield chunk
+                chunk, rows = [], 0
+            chunk.append(group)
+            rows += self.size(group)
+        if chunk:
+            yield chunk
+
+    def matrix(
+        self, groups: list[int], lower: np.ndarray, scale: float
+    ) -> tuple[np.ndarray, list[tuple[int, int]]]:
+        """``groups``' clients stacked as rows x buckets (``lower``), with each group's rows."""
+        sizes = [self.size(group) for group in groups]
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        slices = [slice(*self.bounds[group]) for group in groups]
+        rows = np.concatenate(
+            [self.clients[part] + offset for part, offset in zip(slices, offsets, strict=False)]
+        )
+        keys = np.concatenate([self.buckets[part] for part in slices]) / scale
+        shares = np.concatenate([self.shares[part] for part in slices])
+        stacked = dense_matrix(rows, keys, shares, lower, int(offsets[-1]))
+        row_bounds = [(int(a), int(b)) for a, b in pairwise(offsets.tolist())]
+        return stacked, row_bounds
+
+
+def group_bounds(groups: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of equal group ids in a sorted array."""
+    ids = np.asarray(groups)
+    if ids.size == 0:
+        return []
+    starts = np.concatenate([[0], np.flatnonzero(np.diff(ids)) + 1])
+    ends = np.append(starts[1:], ids.size)
+    return list(zip(starts.tolist(), ends.tolist(), strict=True))
+
+
+def floats(column: Any) -> np.ndarray:
+    """A numpy column as floats, NULL (masked) → NaN."""
+    if isinstance(column, np.ma.MaskedArray):
+        return np.ma.filled(column.astype(np.float64), np.nan)
+    return np.asarray(column, dtype=np.float64)
