@@ -1,8 +1,9 @@
 """The statistics step: client-level result tables → ``<slug>_statistics``.
 
-For the days a run just wrote, the client rows are read back from the engine in bulk (one
+For each day a run just wrote, the client rows are read back from the engine in bulk (one
 query per table, sorted so that each group is a contiguous slice), every statistic the project
-asks for is computed per group, and the branch comparisons per cell:
+asks for is computed per group (or for all groups at once, where a statistic can), and the
+branch comparisons per cell:
 
 - a *group* is one branch x x-axis value (submission date, and build for build-id projects) x
   dimension values; scalar metrics of a group come as aligned columns, one row per client;
