@@ -243,3 +243,25 @@ def test_comparisons_are_stored_for_configured_percentiles_only(default: Path) -
     by_metric = percentiles.groupby("metric")["parameter"].agg(set).to_dict()
     assert by_metric == {"uri_count": {"50", "90"}, "gc_ms": {"25", "50", "75", "95"}}
     assert "histogram" not in set(compared["statistic"])
+
+
+def test_bootstrap_runs_give_the_same_points_with_their_own_intervals(
+    telemetry: GeneratedData, analytic: Path, tmp_path: Path
+) -> None:
+    """The method changes intervals only: a bootstrap run (group by group, resampled) has the
+    analytic run's points and intervals around them."""
+    project = load_project(demo_project_path())
+    bootstrap = StatisticsSettings(interval_method="bootstrap", bootstrap_samples=200)
+    resampled = run(
+        telemetry, tmp_path / "results", dataclasses.replace(project, statistics=bootstrap)
+    )
+    columns = [*KEYS, "metric", "statistic", "parameter", "comparison"]
+    joined = resampled.merge(
+        table(analytic, "opwatch_demo_statistics"), on=columns, suffixes=("", "_analytic")
+    )
+    assert len(joined) == len(resampled) == len(table(analytic, "opwatch_demo_statistics"))
+    own = joined[joined["comparison"].isna()]
+    assert np.allclose(own["point"], own["point_analytic"], rtol=1e-9, equal_nan=True)
+    bounded = own.dropna(subset=["lower"])
+    assert len(bounded) > 0.5 * len(own)
+    assert not np.allclose(bounded["lower"], bounded["lower_analytic"], equal_nan=True)

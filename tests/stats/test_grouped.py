@@ -60,7 +60,6 @@ def test_grouped_histogram_statistics_equal_the_per_group_computation(name: str,
     assert computed is not None
     parameters = {"percentiles": [25, 50, 99.5]}
     found = computed.estimate_groups(stacked, bounds, parameters, SETTINGS)
-    assert found is not None
     for (start, end), batch in zip(bounds, found, strict=True):
         sample = HistogramSample(stacked.shares[start:end], stacked.lower, stacked.upper)
         expected = computed.estimate(sample, parameters, SETTINGS, SETTINGS.rng())
@@ -76,9 +75,10 @@ def test_grouped_histogram_statistics_equal_the_per_group_computation(name: str,
 
 
 def test_bootstrap_has_no_grouped_form() -> None:
-    stacked, bounds = histogram_groups(1)
     bootstrap = IntervalSettings(method="bootstrap")
     for name in ("histogram", "percentile"):
         computed = statistic(name, "histogram")
         assert computed is not None
-        assert computed.estimate_groups(stacked, bounds, {}, bootstrap) is None
+        assert computed.groups_at_once(SETTINGS)
+        assert not computed.groups_at_once(bootstrap)
+    assert not statistic("mean", "scalar").groups_at_once(SETTINGS)  # type: ignore[union-attr]

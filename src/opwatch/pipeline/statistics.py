@@ -147,15 +147,10 @@ class _Computation:
             metric = self._metric(base_name)
             for configured in metric.statistics if metric is not None else ():
                 computed = statistic(configured.name, "scalar")
-                batch = (
-                    computed.estimate_groups(
+                if computed is not None and computed.groups_at_once(self.settings):
+                    batches[metric_name, configured.name] = computed.estimate_groups(
                         metric_values[metric_name], bounds, configured.parameters, self.settings
                     )
-                    if computed is not None
-                    else None
-                )
-                if batch is not None:
-                    batches[metric_name, configured.name] = batch
         return batches
 
     def _scalar_group(
@@ -166,7 +161,7 @@ class _Computation:
         computed_already: dict[tuple[str, str], Estimates],
     ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
         """Each (metric, statistic)'s values, and those of them compared between branches."""
-        resamples = BootstrapTotals(group, self.settings, self.settings.rng(key, "scalars"))
+        resamples = BootstrapTotals(group, self.settings, lambda: self.settings.rng(key, "scalars"))
         found: dict[tuple[str, str], tuple[Estimates, Estimates]] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
@@ -258,7 +253,10 @@ class _Computation:
             (name, parameters, computed)
             for name, parameters in (_histogram_statistics(metric) if metric else [])
             if (computed := statistic(name, "histogram")) is not None
+            and computed.groups_at_once(self.settings)
         ]
+        if not wanted:  # nothing to compute at once: no stacked matrices to build
+            return {}
         lower, upper, scale = layout
         batches: dict[tuple[int, str], Estimates] = {}
         for chunk in long.chunks(groups, lower.size):
@@ -266,7 +264,7 @@ class _Computation:
             sample = HistogramSample(stacked, lower, upper)
             for name, parameters, computed in wanted:
                 found = computed.estimate_groups(sample, row_bounds, parameters, self.settings)
-                for group, values in zip(chunk, found or [], strict=False):
+                for group, values in zip(chunk, found, strict=True):
                     batches[group, name] = values
         return batches
 

@@ -112,16 +112,11 @@ class BucketLayout:
     kind: str
     lower_bounds: tuple[int, ...]
     per_power_of_2: int | None = None
-    """Functional layouts' buckets per power of 2 (None for the others)."""
+    """Functional layouts' buckets per power of 2; they have no last bucket. The others (None)
+    end with an overflow bucket that has no upper bound."""
     scale: float = 1.0
     """Stored value per reported unit (e.g. 1e6 ns per ms)."""
     unit: str | None = None
-
-    @property
-    def open_ended(self) -> bool:
-        """Whether the last bucket is an overflow with no upper bound (legacy and custom
-        layouts); functional layouts go on past their last listed bound."""
-        return self.per_power_of_2 is None
 
     def bounds_covering(self, keys: np.ndarray) -> np.ndarray:
         """Lower bounds of every bucket up to the one after the largest of ``keys``.

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.stats.histograms import percentiles_of_many
+from opwatch.stats.histograms import cdf_at, percentiles_of_many
 from opwatch.stats.intervals import (
     NONE,
     Estimates,
@@ -171,7 +171,7 @@ def grouped_histogram_percentiles(
     sizes, row_group, means = _group_moments(sample.shares, bounds)
     q = percentiles / 100.0
     points = percentiles_of_many(sample.lower, sample.upper, means, q)
-    client_cdfs = _client_cdfs(sample, row_group, points)
+    client_cdfs = cdf_at(sample.lower, sample.upper, sample.shares, points, row_of=row_group)
     cdf_means = _group_moments(client_cdfs, bounds)[2]
     half = settings.z * _group_standard_errors(client_cdfs, bounds, cdf_means)
     ends = np.concatenate([np.clip(q - half, 1e-9, 1.0), np.clip(q + half, 1e-9, 1.0)], axis=1)
@@ -187,20 +187,3 @@ def grouped_histogram_percentiles(
         se = (upper[index] - lower[index]) / (2 * settings.z)
         results.append(Estimates(names, points[index], lower[index], upper[index], se=se))
     return results
-
-
-def _client_cdfs(sample: HistogramSample, row_group: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Each client row's cumulative share at its group's percentile points: rows x points
-    (the vectorized :func:`opwatch.stats.histograms.cdf_at`)."""
-    lower_bounds, upper_bounds = sample.lower, sample.upper
-    bucket = np.searchsorted(lower_bounds, points, side="right") - 1
-    inside = np.clip(bucket, 0, lower_bounds.size - 1)
-    width = upper_bounds[inside] - lower_bounds[inside]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.where(width > 0, (points - lower_bounds[inside]) / width, 1.0)
-    fraction = np.where(bucket < 0, 0.0, np.clip(fraction, 0.0, 1.0))
-    cumulative = np.cumsum(sample.shares, axis=1)
-    rows = np.arange(sample.shares.shape[0])[:, None]
-    client_inside = inside[row_group]
-    before = np.where(client_inside > 0, cumulative[rows, np.maximum(client_inside - 1, 0)], 0.0)
-    return np.asarray(before + fraction[row_group] * sample.shares[rows, client_inside])

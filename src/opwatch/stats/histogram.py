@@ -53,6 +53,7 @@ class MeanHistogram(Statistic):
 
     name = "histogram"
     metric_types = frozenset({"histogram"})
+    vectorized = True
 
     def estimate(
         self,
@@ -87,10 +88,8 @@ class MeanHistogram(Statistic):
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
-    ) -> list[Estimates] | None:
+    ) -> list[Estimates]:
         """Every group at once, with analytic intervals."""
-        if settings.bootstraps(2, analytic_always_valid=True):
-            return None
         return grouped_mean_histograms(data, bounds, settings)
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
@@ -104,6 +103,7 @@ class HistogramPercentile(Statistic):
 
     name = "percentile"
     metric_types = frozenset({"histogram"})
+    vectorized = True
 
     def estimate(
         self,
@@ -122,10 +122,8 @@ class HistogramPercentile(Statistic):
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
-    ) -> list[Estimates] | None:
+    ) -> list[Estimates]:
         """Every group at once, with Woodruff's intervals."""
-        if settings.bootstraps(2, analytic_always_valid=True):
-            return None
         percentiles = np.asarray(requested_percentiles(parameters))
         return grouped_histogram_percentiles(data, bounds, percentiles, settings)
 

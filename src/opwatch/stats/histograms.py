@@ -14,27 +14,10 @@ bucket, as a histogram cannot say more.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
 CUMULATIVE_TOLERANCE = 1e-12
 """Shares are sums of floating-point fractions: a cumulative share this close to ``q`` is ``q``."""
-
-
-def normalized(histograms: Sequence[Mapping[int, float]]) -> dict[int, float] | None:
-    """One client's histograms summed per bucket and divided by their total (None if empty).
-
-    The reference for the SQL macro ``opwatch_normalized_histogram`` the ETL runs.
-    """
-    summed: dict[int, float] = {}
-    for histogram in histograms:
-        for key, count in histogram.items():
-            summed[int(key)] = summed.get(int(key), 0.0) + float(count)
-    total = sum(summed.values())
-    if not summed or total == 0:
-        return None
-    return {key: summed[key] / total for key in sorted(summed)}
 
 
 def histogram_percentiles(
@@ -86,10 +69,18 @@ def percentiles_of_many(
 
 
 def cdf_at(
-    lower_bounds: np.ndarray, upper_bounds: np.ndarray, shares: np.ndarray, x: np.ndarray
+    lower_bounds: np.ndarray,
+    upper_bounds: np.ndarray,
+    shares: np.ndarray,
+    x: np.ndarray,
+    row_of: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Each row's cumulative share at each of ``x``, interpolated inside the bucket (the
-    inverse of the percentile above): rows x len(x)."""
+    """Each row's cumulative share at points ``x``, interpolated inside the bucket (the
+    inverse of the percentile above): rows x points.
+
+    ``x`` is one list of points for every row, or one list per group of rows with ``row_of``
+    giving each row's group (stacked clients of many groups, each at its group's points).
+    """
     matrix = np.atleast_2d(shares)
     points = np.asarray(x, dtype=np.float64)
     bucket = np.searchsorted(lower_bounds, points, side="right") - 1
@@ -98,9 +89,12 @@ def cdf_at(
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.where(width > 0, (points - lower_bounds[inside]) / width, 1.0)
     fraction = np.where(bucket < 0, 0.0, np.clip(fraction, 0.0, 1.0))
+    if row_of is not None:
+        inside, fraction = inside[row_of], fraction[row_of]
     cumulative = np.cumsum(matrix, axis=1)
-    before = np.where(inside > 0, cumulative[:, np.maximum(inside - 1, 0)], 0.0)
-    return np.asarray(before + fraction * matrix[:, inside])
+    rows = np.arange(matrix.shape[0])[:, None]
+    before = np.where(inside > 0, cumulative[rows, np.maximum(inside - 1, 0)], 0.0)
+    return np.asarray(before + fraction * matrix[rows, inside])
 
 
 def dense_matrix(

@@ -9,7 +9,7 @@ metric types it applies to; the statistics step looks it up by the name used in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
@@ -40,7 +40,7 @@ class ScalarSample:
         """The bootstrap totals of this sample's group."""
         if self.resamples is not None:
             return self.resamples
-        return BootstrapTotals({"": self.values, **self.metrics}, settings, rng)
+        return BootstrapTotals({"": self.values, **self.metrics}, settings, lambda: rng)
 
 
 class BootstrapTotals:
@@ -48,14 +48,15 @@ class BootstrapTotals:
 
     Resampling clients means resampling whole client rows: the statistics of one group (a mean
     here, a ratio of two metrics there) share the same resamples, drawn once, in one matrix
-    product over every metric's columns. Computed on first use.
+    product over every metric's columns. Computed (and its generator seeded) on first use:
+    groups with analytic intervals never pay for it.
     """
 
     def __init__(
         self,
         metrics: Mapping[str, np.ndarray],
         settings: IntervalSettings,
-        rng: np.random.Generator,
+        rng: Callable[[], np.random.Generator],
     ) -> None:
         self.metrics, self.settings, self.rng = metrics, settings, rng
         self._totals: np.ndarray | None = None
@@ -67,7 +68,7 @@ class BootstrapTotals:
                 present = ~np.isnan(values)
                 columns += [np.where(present, values, 0.0), present.astype(np.float64)]
             weights = poisson_weighted_sums(
-                np.column_stack(columns), self.settings.samples, self.rng
+                np.column_stack(columns), self.settings.samples, self.rng()
             )
             self._totals = weights
         return self._totals
@@ -106,6 +107,9 @@ class Statistic(ABC):
 
     name: ClassVar[str]
     metric_types: ClassVar[frozenset[str]] = frozenset({"scalar"})
+    vectorized: ClassVar[bool] = False
+    """Whether :meth:`estimate_groups` computes the analytic path for every group at once
+    (statistics that have it use their analytic interval at any group size)."""
 
     @abstractmethod
     def estimate(
@@ -123,15 +127,19 @@ class Statistic(ABC):
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
-    ) -> list[Estimates] | None:
-        """The values of many groups at once, when the statistic has a vectorized form for
-        these settings; else None, and :meth:`estimate` is called group by group. Both must
-        give the same values (tests check it).
+    ) -> list[Estimates]:
+        """The values of many groups at once, when :meth:`groups_at_once`; they must equal
+        :meth:`estimate`'s group by group (tests check it).
 
         ``data`` holds every group's rows, group ``i`` being rows ``bounds[i]``: a scalar
         metric's column, or a HistogramSample of the stacked client histograms.
         """
-        return None
+        raise NotImplementedError(f"{self.name} is computed group by group")
+
+    def groups_at_once(self, settings: IntervalSettings) -> bool:
+        """Whether :meth:`estimate_groups` serves these settings: it computes the analytic
+        path only, so not when every group is bootstrapped."""
+        return self.vectorized and settings.method != "bootstrap"
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """The values compared between branches (all, unless a statistic says otherwise)."""

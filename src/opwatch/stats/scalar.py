@@ -120,6 +120,7 @@ class Percentile(Statistic):
     """Percentiles of client values: the configured ones and every integer one, 1 … 99."""
 
     name = "percentile"
+    vectorized = True
 
     def estimate(
         self,
@@ -138,10 +139,8 @@ class Percentile(Statistic):
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
-    ) -> list[Estimates] | None:
+    ) -> list[Estimates]:
         """Every group's percentiles at once, on the analytic path."""
-        if settings.bootstraps(2, analytic_always_valid=True):
-            return None
         percentiles = np.asarray(requested_percentiles(parameters))
         return grouped_percentile_estimates(column, bounds, parameters, percentiles, settings)
 
@@ -155,6 +154,7 @@ class Quantile(Statistic):
     """The median, as OpMon's ``quantile`` (parameter 50)."""
 
     name = "quantile"
+    vectorized = True
 
     def estimate(
         self,
@@ -172,10 +172,8 @@ class Quantile(Statistic):
         bounds: list[tuple[int, int]],
         parameters: Mapping[str, Any],
         settings: IntervalSettings,
-    ) -> list[Estimates] | None:
+    ) -> list[Estimates]:
         """Every group's median at once, on the analytic path."""
-        if settings.bootstraps(2, analytic_always_valid=True):
-            return None
         return grouped_percentile_estimates(
             column, bounds, parameters, np.asarray([50.0]), settings
         )
