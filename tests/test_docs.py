@@ -18,6 +18,7 @@ SECTIONS: dict[str, type[BaseModel]] = {
     "[project.population]": models.PopulationSpec,
     "[project.statistics]": models.StatisticsSettingsSpec,
     "[metrics.<name>.buckets]": models.BucketsSpec,
+    "[metrics.<name>.monitor]": models.MonitorSpec,
     "[project.metric_groups.<name>]": models.MetricGroupSpec,
     "[metrics.<name>]": models.MetricSpec,
     "[probes.<name>]": models.ProbeSpec,

@@ -7,10 +7,12 @@
     │                            carries every Diagnostic of the run
     ├── ProjectNotFoundError     a project name or path that matches no file
     ├── RenderError              a valid project cannot be turned into SQL (names the project)
-    └── EngineError              the engine failed or refused to run a query; carries the
-                                 project, the engine and the statement that failed
+    ├── EngineError              the engine failed or refused to run a query; carries the
+    │                            project, the engine and the statement that failed
+    └── DetectionError           a series or a technique's arguments cannot be used for change
+                                 detection (names the technique and the fix)
 
-Later stages add DetectionError and NotifyError below the root.
+A later stage adds NotifyError below the root.
 """
 
 from __future__ import annotations
@@ -52,3 +54,7 @@ class EngineError(OpwatchError):
         self.project, self.engine, self.sql = project, engine, sql
         where = f"{project}: " if project else ""
         super().__init__(f"{where}{engine} engine: {message}" if engine else f"{where}{message}")
+
+
+class DetectionError(OpwatchError):
+    """A series or a technique's arguments are unusable; the message names the fix."""

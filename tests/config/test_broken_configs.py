@@ -295,6 +295,14 @@ CASES = [
         None,
     ),
     Case(
+        "monitoring a platform that does not exist",
+        VALID + '\n[metrics.gc_ms.monitor]\nplatforms = ["Windows", "BeOS"]\n',
+        "metrics.gc_ms.monitor.platforms[1]",
+        19,
+        '"BeOS" is not allowed here',
+        None,
+    ),
+    Case(
         "reference branch that is not a branch",
         replace('data_source = "main"\n', 'data_source = "main"\nbranches = ["a", "b"]\n')
         + '\n[project.statistics]\nreference_branch = "control"\n',

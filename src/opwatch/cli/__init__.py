@@ -1,10 +1,18 @@
 """The ``opwatch`` command: a thin layer over the library, one small function per command.
 
 Commands register on :data:`app` when their module is imported: configuration
-(``validate``, ``show``), the ETL (``run``, ``backfill``, ``render``) and ``demo``.
+(``validate``, ``show``), the ETL (``run``, ``backfill``, ``render``), ``detect`` and
+``demo``.
 """
 
-from opwatch.cli import config_commands, demo_command, run_commands
+from opwatch.cli import config_commands, demo_command, detect_command, run_commands
 from opwatch.cli.app import app, main
 
-__all__ = ["app", "config_commands", "demo_command", "main", "run_commands"]
+__all__ = [
+    "app",
+    "config_commands",
+    "demo_command",
+    "detect_command",
+    "main",
+    "run_commands",
+]

@@ -26,6 +26,7 @@ from opwatch.cli.app import (
     err,
     out,
 )
+from opwatch.cli.detect_command import detect_projects, print_detections
 from opwatch.cli.run_commands import PROGRESS_COLUMNS, run_projects
 from opwatch.config import Project, Settings, load_project, load_settings
 from opwatch.demo import demo_config_dir, demo_project_path
@@ -70,8 +71,12 @@ def demo(
     all_days = [data.start_date + timedelta(days=n) for n in range(spec.days)]
     with open_runner(settings) as runner:
         result = run_projects(runner, projects, all_days, force=fresh, within_window=False)
+    summaries, failed = detect_projects(settings, projects)
+    print_detections(summaries, show=10)
+    for message in failed:
+        err.print(message, style="red", markup=False, highlight=False)
     _print_next_steps(folder, spec, data)
-    if not result.ok:
+    if not result.ok or failed:
         raise typer.Exit(EXIT_RUN_FAILED)
 
 

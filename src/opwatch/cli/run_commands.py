@@ -194,7 +194,7 @@ def _run_days(
 ) -> None:
     """What ``run`` and ``backfill`` share: load settings and projects, run, report, exit."""
     settings, catalog = settings_and_experiments(*sources)
-    projects, invalid = _projects(names, settings, catalog)
+    projects, invalid = project_list(names, settings, catalog)
     with open_runner(settings) as runner:
         result = run_projects(runner, projects, days, force=force)
     for slug, project in result.projects.items():
@@ -206,7 +206,7 @@ def _run_days(
         raise typer.Exit(EXIT_RUN_FAILED)
 
 
-def _projects(
+def project_list(
     names: list[str] | None, settings: Settings, catalog: ExperimentCatalog | None
 ) -> tuple[list[Project], bool]:
     """The projects named (each must load), or every valid project of the projects folder.

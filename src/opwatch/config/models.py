@@ -158,6 +158,17 @@ class StatisticsSettingsSpec(Spec):
     reference_branch: str | None = None
 
 
+class MonitorSpec(Spec):
+    """``[metrics.X.monitor]`` (opwatch): how changes of the metric are detected, with the keys
+    of a Glean metric's ``metadata.monitor``."""
+
+    noun: ClassVar[str] = "monitoring setting"
+    change_detection_technique: str | None = None
+    change_detection_args: dict[str, Any] | None = None
+    lower_is_better: bool | None = None
+    platforms: list[Literal["Windows", "Linux", "Darwin", "All"]] | None = None
+
+
 HISTOGRAM_STATISTICS = ("percentile",)
 """Statistics defined for histogram metrics (see docs/config-reference.md)."""
 
@@ -176,6 +187,7 @@ class MetricSpec(Spec):
     category: str | None = None
     statistics: StatisticsSpec | None = None
     buckets: BucketsSpec | None = None
+    monitor: MonitorSpec | None = None
     bigger_is_better: bool | None = None
     deprecated: bool | None = None
     owner: str | list[str] | None = None

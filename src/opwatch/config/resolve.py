@@ -17,6 +17,7 @@ from opwatch.config.models import (
     ConfigFile,
     DimensionSpec,
     MetricSpec,
+    MonitorSpec,
     PopulationSpec,
     ProjectSpec,
     SegmentSpec,
@@ -29,6 +30,7 @@ from opwatch.config.resolved import (
     DataSource,
     Dimension,
     Metric,
+    Monitor,
     Population,
     Project,
     Segment,
@@ -159,6 +161,7 @@ class ProjectResolver:
             category=spec.category,
             bigger_is_better=spec.bigger_is_better,
             buckets=spec.buckets.model_dump(exclude_none=True) if spec.buckets else None,
+            monitor=_monitor(spec.monitor),
         )
 
     def _metric_data_source(self, name: str, spec: MetricSpec) -> DataSource | None:
@@ -337,4 +340,17 @@ def _statistics(spec: MetricSpec) -> tuple[Statistic, ...]:
     return tuple(
         Statistic(name, getattr(spec.statistics, name).model_dump())
         for name in spec.statistics.names()
+    )
+
+
+def _monitor(spec: MonitorSpec | None) -> Monitor:
+    """``[metrics.X.monitor]`` resolved (the technique's arguments are checked by detection,
+    which owns the techniques)."""
+    if spec is None:
+        return Monitor()
+    return Monitor(
+        technique=spec.change_detection_technique or "default",
+        args=dict(spec.change_detection_args or {}),
+        lower_is_better=spec.lower_is_better,
+        platforms=tuple(spec.platforms) if spec.platforms else None,
     )

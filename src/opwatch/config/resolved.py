@@ -100,6 +100,17 @@ class StatisticsSettings:
 
 
 @dataclass(frozen=True)
+class Monitor:
+    """How a metric's changes are detected (``[metrics.X.monitor]``)."""
+
+    technique: str = "default"
+    args: dict[str, Any] = field(default_factory=dict)
+    lower_is_better: bool | None = None
+    platforms: tuple[str, ...] | None = None
+    """Platforms whose series are searched; None: the run's choice (Windows, Linux, Darwin)."""
+
+
+@dataclass(frozen=True)
 class Metric:
     """A metric aggregated per client by ``select_expression`` over ``data_source``."""
 
@@ -114,6 +125,14 @@ class Metric:
     bigger_is_better: bool | None = None
     buckets: dict[str, Any] | None = None
     """The bucket layout of a histogram metric (``[metrics.X.buckets]``), when given."""
+    monitor: Monitor = field(default_factory=Monitor)
+
+    @property
+    def lower_is_better(self) -> bool | None:
+        """From ``monitor.lower_is_better``, else the opposite of ``bigger_is_better``."""
+        if self.monitor.lower_is_better is not None:
+            return self.monitor.lower_is_better
+        return None if self.bigger_is_better is None else not self.bigger_is_better
 
 
 @dataclass(frozen=True)
@@ -241,8 +260,18 @@ class Project:
 
 
 def _metric_config(metric: Metric) -> dict[str, Any]:
-    config = _clean(metric.__dict__, drop=("name", "statistics"))
+    config = _clean(metric.__dict__, drop=("name", "statistics", "monitor"))
     config["statistics"] = {s.name: dict(s.parameters) for s in metric.statistics}
+    if metric.monitor != Monitor():
+        monitor = metric.monitor
+        config["monitor"] = _clean(
+            {
+                "change_detection_technique": monitor.technique,
+                "change_detection_args": monitor.args,
+                "lower_is_better": monitor.lower_is_better,
+                "platforms": monitor.platforms,
+            }
+        )
     return config
 
 

@@ -168,6 +168,13 @@ class Engine(ABC):
             f"{table}: the {self.name} engine cannot write rows yet", engine=self.name
         )
 
+    def write_table(self, table: str, rows: Any) -> None:
+        """Replace the whole of unpartitioned ``table`` by ``rows`` (a pyarrow Table, possibly
+        empty: the table then has no rows, but keeps its columns)."""
+        raise EngineError(
+            f"{table}: the {self.name} engine cannot write tables yet", engine=self.name
+        )
+
     def writer_lock(self) -> AbstractContextManager[None]:
         """Held while a run writes results: one writer at a time."""
         return nullcontext()

@@ -163,6 +163,18 @@ class DuckDBEngine(Engine):
                 self._staging = None
                 self.connection.unregister(ROWS_VIEW)
 
+    def write_table(self, table: str, rows: Any) -> None:
+        """Stage one Parquet file from the Arrow ``rows``, then swap it in."""
+        with self.store.staging() as staging:
+            staged = staging / "table.parquet"
+            self.connection.register(ROWS_VIEW, rows)
+            try:
+                statement = self.statements("write_table", view=ROWS_VIEW, path=staged)[0]
+                self._execute(statement, None)
+            finally:
+                self.connection.unregister(ROWS_VIEW)
+            self.store.publish_table(table, staged)
+
     @contextmanager
     def _reader(self, query: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A session with a view per result table ``query`` may name (its name appears in
