@@ -31,6 +31,23 @@ def test_a_step_and_its_revert_are_two_changes_of_opposite_directions() -> None:
     assert abs(up.index - 30) <= 1 and abs(down.index - 55) <= 1
 
 
+def test_a_short_step_that_reverts_is_found_as_a_bump() -> None:
+    """2.5 sigma for 16 of 112 points: diluted in any single split, plain as a bump."""
+
+    def both_found(seed: int, max_bump: int) -> bool:
+        values = step(seed=seed, at=50, size=2.5, length=112)
+        values[66:] -= 2.5
+        changes = detect(values, short_term_spikes_ignored=True, max_bump=max_bump)
+        found = {(c.direction, c.index) for c in changes}
+        return any(("up", i) in found for i in (49, 50, 51)) and any(
+            ("down", i) in found for i in (65, 66, 67)
+        )
+
+    with_bumps = sum(both_found(seed, 60) for seed in range(40))
+    without = sum(both_found(seed, 0) for seed in range(40))
+    assert with_bumps >= 30 and without <= 10
+
+
 def test_quiet_series_alarm_at_about_the_calibrated_rate() -> None:
     """300 quiet series at a 2 % false-alarm rate: 6 expected; 0 to 15 is within binomial
     noise (the rate is checked more tightly in test_calibration)."""
@@ -98,7 +115,7 @@ def test_small_relative_changes_can_be_dropped() -> None:
 def test_autocorrelated_noise_is_accounted_for() -> None:
     """AR(1) noise with rho 0.5 looks like level shifts to a test that assumes independence
     (about 40 % of such series alarm); the long-run scale brings that to a few %, not to the
-    nominal 0.2 % (rho is estimated from the series itself)."""
+    nominal 0.05 % (rho is estimated from the series itself)."""
     alarmed = {True: 0, False: 0}
     for seed in range(100):
         rng = np.random.default_rng(seed)
@@ -108,7 +125,7 @@ def test_autocorrelated_noise_is_accounted_for() -> None:
         for correct in alarmed:
             found = detect(values, short_term_spikes_ignored=True, autocorrelation=correct)
             alarmed[correct] += bool(found)
-    assert alarmed[True] <= 8 and alarmed[False] >= 25
+    assert alarmed[True] <= 4 and alarmed[False] >= 25
 
 
 def test_a_histogram_shift_is_found_in_its_summaries() -> None:

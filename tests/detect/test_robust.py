@@ -6,25 +6,38 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from opwatch.detect.robust import find_spikes, noise_scale, running_median, weekly_pattern
+from opwatch.detect.robust import (
+    find_spikes,
+    long_run_factor,
+    point_scale,
+    residual_autocorrelation,
+    running_median,
+    weekly_pattern,
+)
 
 
-def test_the_noise_scale_ignores_level_shifts() -> None:
+def test_the_point_scale_ignores_level_shifts() -> None:
     rng = np.random.default_rng(0)
     values = rng.normal(0, 2.0, (500, 200))
     shifted = values + np.where(np.arange(200) >= 100, 50.0, 0.0)
-    assert np.median(noise_scale(values, autocorrelation=False)) == pytest.approx(2.0, rel=0.05)
-    assert np.median(noise_scale(shifted, autocorrelation=False)) == pytest.approx(2.0, rel=0.05)
+    assert np.median(point_scale(values)) == pytest.approx(2.0, rel=0.05)
+    assert np.median(point_scale(shifted)) == pytest.approx(2.0, rel=0.05)
 
 
-def test_the_long_run_scale_of_ar1_noise() -> None:
-    """The long-run sd of AR(1) with innovation sd 1 is 1 / (1 - rho)."""
+@pytest.mark.parametrize("rho", [0.0, 0.3, 0.6])
+def test_the_residual_autocorrelation_estimates_rho(rho: float) -> None:
     rng = np.random.default_rng(1)
-    rho, series = 0.5, np.zeros((400, 400))
-    shocks = rng.normal(size=series.shape)
-    for t in range(1, 400):
+    series, shocks = np.zeros((400, 120)), rng.normal(size=(400, 120))
+    for t in range(1, 120):
         series[:, t] = rho * series[:, t - 1] + shocks[:, t]
-    assert np.median(noise_scale(series)) == pytest.approx(1 / (1 - rho), rel=0.15)
+    residuals = series - series.mean(axis=1, keepdims=True)
+    assert np.median(residual_autocorrelation(residuals)) == pytest.approx(rho, abs=0.05)
+
+
+def test_the_long_run_factor_turns_the_point_scale_into_the_long_run_sd() -> None:
+    """AR(1) with innovation sd 1: long-run sd 1 / (1 - rho), point scale 1 / sqrt(1 + rho)."""
+    rho = 0.5
+    assert long_run_factor(rho) / np.sqrt(1 + rho) == pytest.approx(1 / (1 - rho))
 
 
 def test_the_running_median_is_the_centered_one() -> None:

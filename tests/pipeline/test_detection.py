@@ -21,7 +21,7 @@ from opwatch.pipeline import open_runner
 from opwatch.pipeline.detection import DetectionStep, DetectionSummary, read_series
 from tests.conftest import days, settings_for
 
-SPEC = DemoSpec(clients=600, days=28, end_date=date(2026, 11, 1), seed=11)
+SPEC = DemoSpec(clients=1500, days=28, end_date=date(2026, 11, 1), seed=11)
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,7 @@ def demo(
     all_days = [data.start_date + timedelta(days=n) for n in range(spec.days)]
     with open_runner(settings) as runner:
         result = run_projects(runner, projects, all_days, force=fresh, within_window=False)
-    summaries, failed = detect_projects(settings, projects)
+    summaries, failed = detect_projects(settings, projects, missing_ok=True)
     print_detections(summaries, show=10)
     for message in failed:
         err.print(message, style="red", markup=False, highlight=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from typing import Annotated
 
@@ -28,6 +29,8 @@ from opwatch.detect import TECHNIQUES
 from opwatch.engines import create_engine
 from opwatch.errors import DetectionError
 from opwatch.pipeline.detection import PLATFORMS, DetectionStep, DetectionSummary
+
+log = logging.getLogger("opwatch.detection")
 
 TechniqueName = StrEnum(  # type: ignore[misc]
     "TechniqueName", {name: name for name in ("default", *sorted(TECHNIQUES))}
@@ -86,9 +89,11 @@ def detect_projects(
     projects: list[Project],
     platforms: list[str] | None = None,
     technique: str | None = None,
+    missing_ok: bool = False,
 ) -> tuple[list[DetectionSummary], list[str]]:
     """Detection over ``projects`` with a progress bar: their summaries, and the messages of
-    the projects that could not be searched."""
+    the projects that could not be searched (those without statistics are only logged when
+    ``missing_ok``: the demo's data feeds some corpus projects no rows at small sizes)."""
     engine = create_engine(settings)
     step = DetectionStep(engine, platforms=platforms, technique=technique)
     summaries, failed = [], []
@@ -97,6 +102,10 @@ def detect_projects(
             task = progress.add_task("detecting", total=len(projects))
             for project in projects:
                 progress.update(task, description=f"detecting {project.slug}")
+                if missing_ok and not step.has_statistics(project):
+                    log.info("%s: no statistics to search", project.slug)
+                    progress.advance(task)
+                    continue
                 try:
                     summaries.append(step.run(project))
                 except DetectionError as error:

@@ -3,7 +3,8 @@
 Every estimate here must survive the very changes being looked for: the noise scale comes
 from differences between neighbouring points (a step moves one difference, not the median
 of all), the weekly pattern and the spikes from residuals around a running median (which
-follows a step without smearing it). The functions take 2-D arrays (one series per row)
+follows a step without smearing it), the autocorrelation from residuals around the segment
+means a first search found. The functions take 2-D arrays (one series per row)
 where the calibration simulates many series at once.
 """
 
@@ -29,24 +30,32 @@ def mad_scale(values: np.ndarray) -> np.ndarray:
     return np.asarray(MAD_TO_SIGMA * np.median(np.abs(values - center), axis=-1))
 
 
-def noise_scale(series: np.ndarray, autocorrelation: bool = True) -> np.ndarray:
-    """The long-run standard deviation of each row's noise, immune to level shifts.
+def point_scale(series: np.ndarray) -> np.ndarray:
+    """The standard deviation of one point's noise (each row), immune to level shifts:
+    differences between neighbours cancel the level, and a step moves one of them."""
+    return np.asarray(mad_scale(np.diff(series, axis=-1)) / np.sqrt(2.0))
 
-    Differences between neighbours cancel the level, so their MAD gives the noise of one
-    point. Noise that carries over from day to day (an AR(1) coefficient rho, estimated from
-    how much wider two-day differences are than one-day ones) makes a mean of many points
-    vary more than independent noise would; the long-run scale accounts for it.
-    """
-    lag1 = mad_scale(np.diff(series, axis=-1))
-    point: np.ndarray = lag1 / np.sqrt(2.0)
-    if not autocorrelation or series.shape[-1] < 8:
-        return point
-    lag2 = mad_scale(series[..., 2:] - series[..., :-2])
+
+def residual_autocorrelation(residuals: np.ndarray, segments: int = 1) -> np.ndarray:
+    """The lag-1 autocorrelation of each row of residuals (around fitted segment means),
+    with outliers clipped at 4 robust sigmas and the small-sample bias removed (about
+    ``(1 + 3 rho) / n`` for one mean, a further ``1 / n`` per extra segment), in [0, 0.8]."""
+    scale = mad_scale(residuals)[..., None]
+    clipped = np.clip(residuals, -4 * scale, 4 * scale)
+    centered = clipped - clipped.mean(axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.clip((lag2 / lag1) ** 2 - 1.0, 0.0, MAX_AUTOCORRELATION)
-    rho = np.nan_to_num(rho)
-    # Var(x_t - x_t-1) = 2 gamma0 (1 - rho); long-run variance = gamma0 (1 + rho) / (1 - rho).
-    return np.asarray(point * np.sqrt((1.0 + rho) / (1.0 - rho) ** 2))
+        rho = (centered[..., 1:] * centered[..., :-1]).sum(axis=-1) / (centered**2).sum(axis=-1)
+    n = residuals.shape[-1]
+    rho = np.nan_to_num(rho) + (1 + 3 * np.clip(rho, 0, None) + segments - 1) / n
+    return np.asarray(np.clip(np.nan_to_num(rho), 0.0, MAX_AUTOCORRELATION))
+
+
+def long_run_factor(rho: np.ndarray | float) -> np.ndarray:
+    """How much wider the noise of a long average is under AR(1) noise of coefficient rho than
+    the point scale says: the long-run sd is ``sigma_e / (1 - rho)``, and the point scale
+    from differences is ``sigma_e / sqrt(1 + rho)``."""
+    rho = np.asarray(rho, dtype=float)
+    return np.asarray(np.sqrt((1.0 + rho) / (1.0 - rho) ** 2))
 
 
 def running_median(series: np.ndarray, window: int = 7) -> np.ndarray:
@@ -92,15 +101,18 @@ class Spike:
 def find_spikes(
     series: np.ndarray, threshold: float = 5.0, max_length: int = 2
 ) -> tuple[list[Spike], np.ndarray]:
-    """Runs of at most ``max_length`` points beyond ``threshold`` robust sigmas of the
-    running median, and the series with those points replaced by the running median."""
+    """Runs of at most ``max_length`` points more than ``threshold`` noise sigmas (the point
+    scale) from the running median, and the series with those points replaced by it.
+
+    The scale is not the MAD of the residuals: a point is its window's median one time in
+    seven, so residuals pile up at zero and their MAD is about half the noise."""
     baseline = running_median(series, 7)
     residuals = series - baseline
     finite = np.isfinite(residuals)
     cleaned = series.copy()
     if finite.sum() < 7:
         return [], cleaned
-    scale = float(mad_scale(residuals[finite]))
+    scale = float(point_scale(series[np.isfinite(series)][None, :])[0])
     if scale <= 0:
         return [], cleaned
     flagged = np.zeros(len(series), dtype=bool)

@@ -111,11 +111,15 @@ class DetectionStep:
         self.platforms = tuple(platforms) if platforms else None
         self.technique = technique
 
+    def has_statistics(self, project: Project) -> bool:
+        """Whether ``project`` has statistics to search (a run wrote some)."""
+        return self.engine.has_results(statistics_table(project))
+
     def run(self, project: Project) -> DetectionSummary:
         """Detect changes in every series of ``project``; replace its detections table."""
         started = time.perf_counter()
         summary = DetectionSummary(project.slug, detections_table(project))
-        if not self.engine.has_results(statistics_table(project)):
+        if not self.has_statistics(project):
             raise DetectionError(
                 f"{project.slug}: no statistics yet; run `opwatch run` or `opwatch backfill` "
                 "for this project first"
