@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import opwatch
-from opwatch.errors import ConfigError, OpwatchError, ProjectNotFoundError
+import opwatch.detect
+from opwatch.errors import ConfigError, DetectionError, OpwatchError, ProjectNotFoundError
 
 
 def test_public_names() -> None:
     assert sorted(opwatch.__all__) == [
         "ConfigError",
+        "DetectionError",
         "Diagnostic",
         "OpwatchError",
         "Project",
@@ -23,6 +25,25 @@ def test_public_names() -> None:
         assert hasattr(opwatch, name)
 
 
+def test_detection_names() -> None:
+    assert sorted(opwatch.detect.__all__) == [
+        "Change",
+        "Classification",
+        "DEFAULT_TECHNIQUE",
+        "Direction",
+        "TECHNIQUES",
+        "Technique",
+        "TechniqueArgs",
+        "classify",
+        "detect",
+    ]
+    for name in opwatch.detect.__all__:
+        assert hasattr(opwatch.detect, name)
+    fields = list(opwatch.detect.Change.__dataclass_fields__)
+    assert fields[:4] == ["index", "direction", "magnitude", "score"]
+
+
 def test_every_error_derives_from_the_root() -> None:
     assert issubclass(ConfigError, OpwatchError)
     assert issubclass(ProjectNotFoundError, OpwatchError)
+    assert issubclass(DetectionError, OpwatchError)

@@ -1,6 +1,7 @@
 """opwatch: self-service operational monitoring for product telemetry.
 
-The public surface is listed in ``__all__`` (pinned by a test); everything else is internal.
+The public surface is listed in ``__all__`` (pinned by a test), with the change-detection API
+of :mod:`opwatch.detect` (its own ``__all__``, pinned too); everything else is internal.
 """
 
 from opwatch.config import (
@@ -11,12 +12,13 @@ from opwatch.config import (
     load_project,
     validate_paths,
 )
-from opwatch.errors import ConfigError, OpwatchError, ProjectNotFoundError
+from opwatch.errors import ConfigError, DetectionError, OpwatchError, ProjectNotFoundError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "DetectionError",
     "Diagnostic",
     "OpwatchError",
     "Project",
