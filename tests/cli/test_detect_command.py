@@ -11,8 +11,8 @@ import pytest
 import tomli_w
 
 from opwatch.demo import demo_config_dir
-from opwatch.demo.telemetry import DemoSpec, generate
-from tests.cli.helpers import opwatch
+from opwatch.demo.telemetry import DemoSpec
+from tests.cli.helpers import demo_installation, opwatch
 
 END = date(2026, 10, 14)
 DETECTIONS = Path("results/tables/opwatch_demo_detections/data.parquet")
@@ -21,15 +21,8 @@ DETECTIONS = Path("results/tables/opwatch_demo_detections/data.parquet")
 @pytest.fixture(scope="module")
 def installation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo config over 14 days of generated data, run once."""
-    folder = tmp_path_factory.mktemp("detect-installation")
-    data = generate(DemoSpec(clients=200, days=14, end_date=END), folder / "data")
-    shutil.copytree(demo_config_dir(), folder / "config")
-    settings = {
-        "config": {"projects": "config/opmon"},
-        "engine": {"results": "results"},
-        "tables": data.tables,
-    }
-    (folder / "opwatch.toml").write_text(tomli_w.dumps(settings))
+    spec = DemoSpec(clients=200, days=14, end_date=END)
+    folder = demo_installation(tmp_path_factory.mktemp("detect-installation"), spec)
     ran = opwatch("backfill", "--start", "2026-10-01", "--end", END.isoformat(), cwd=folder)
     assert ran.returncode == 0, ran.stderr[-2000:]
     return folder

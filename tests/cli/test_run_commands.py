@@ -10,11 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
-import tomli_w
 
-from opwatch.demo import demo_config_dir
-from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
-from tests.cli.helpers import opwatch
+from opwatch.demo.telemetry import DemoSpec
+from tests.cli.helpers import demo_installation, opwatch
 from tests.conftest import CORPUS
 
 END = date(2026, 10, 6)
@@ -23,16 +21,8 @@ END = date(2026, 10, 6)
 @pytest.fixture(scope="module")
 def installation(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder with generated data, the demo config tree and an opwatch.toml."""
-    folder = tmp_path_factory.mktemp("installation")
-    data: GeneratedData = generate(DemoSpec(clients=80, days=6, end_date=END), folder / "data")
-    shutil.copytree(demo_config_dir(), folder / "config")
-    settings = {
-        "config": {"projects": "config/opmon"},
-        "engine": {"results": "results"},
-        "tables": data.tables,
-    }
-    (folder / "opwatch.toml").write_text(tomli_w.dumps(settings))
-    return folder
+    spec = DemoSpec(clients=80, days=6, end_date=END)
+    return demo_installation(tmp_path_factory.mktemp("installation"), spec)
 
 
 def fresh_copy(installation: Path, tmp_path: Path) -> Path:
