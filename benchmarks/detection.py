@@ -49,7 +49,7 @@ This module runs opwatch's techniques, prints the tables and writes the figures,
 ``benchmarks/.data/detection-<seed>.json`` (``-x<scale>`` added when the scale is not 1).
 
 Run: ``.venv/bin/python benchmarks/detection.py [--seed N] [--scale F] [--skip-mozdetect]
-[--jobs N] [--margin 5]`` (about 12 minutes at scale 1 on 2 cores, nearly all of it mozdetect).
+[--jobs N] [--margin 5]`` (about 7 minutes at scale 1 on 2 cores, nearly all of it mozdetect).
 """
 
 from __future__ import annotations
