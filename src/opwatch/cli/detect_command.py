@@ -32,6 +32,10 @@ from opwatch.pipeline.detection import PLATFORMS, DetectionStep, DetectionSummar
 
 log = logging.getLogger("opwatch.detection")
 
+SUMMARY_CAPTION = (
+    "series searched; shifts classified as regressions, improvements or other changes; "
+    "spikes; series of other platforms skipped; seconds"
+)
 TechniqueName = StrEnum(  # type: ignore[misc]
     "TechniqueName", {name: name for name in ("default", *sorted(TECHNIQUES))}
 )
@@ -125,10 +129,9 @@ def print_detections(summaries: list[DetectionSummary], show: int) -> None:
 
 def summary_table(summaries: list[DetectionSummary]) -> Table:
     """One line per project: series searched, changes by classification, time."""
-    table = Table(title="Detection summary")
-    table.add_column("project", overflow="fold")
-    columns = ("series", "regressions", "improvements", "changes", "spikes", "skipped", "seconds")
-    for column in columns:
+    table = Table(title="Detection summary", caption=SUMMARY_CAPTION)
+    table.add_column("project", overflow="fold", min_width=20)
+    for column in ("series", "regr.", "impr.", "other", "spikes", "skip", "s"):
         table.add_column(column, justify="right")
     for summary in summaries:
         spikes = sum(1 for _, c in summary.changes if c.kind == "spike")
