@@ -43,10 +43,11 @@ def detect_demo(
     results: Path,
     project: Project | None = None,
     platforms: list[str] | None = None,
+    technique: str | None = None,
 ) -> DetectionSummary:
     engine = create_engine(settings_for(data, results))
     try:
-        step = DetectionStep(engine, platforms=platforms)
+        step = DetectionStep(engine, platforms=platforms, technique=technique)
         return step.run(project or load_project(demo_project_path()))
     finally:
         engine.close()
@@ -112,6 +113,14 @@ def test_a_metrics_technique_and_arguments_are_used_and_checked(
     summary = detect_demo(four_weeks, results, swapped)
     techniques = {c.technique for s, c in summary.changes if s.key.metric == "gc_ms"}
     assert techniques == {"cdf_squared"}
+    tuned = dataclasses.replace(gc, monitor=Monitor(args={"false_alarm_rate": 0.01}))
+    overridden = detect_demo(
+        four_weeks,
+        results,
+        dataclasses.replace(project, metrics=(tuned, *project.metrics[1:])),
+        technique="window_ttest",  # binseg's argument is dropped, not refused
+    )
+    assert {c.technique for _, c in overridden.changes} <= {"window_ttest"}
     wrong = dataclasses.replace(gc, monitor=Monitor(args={"false_alarm_rat": 0.1}))
     broken = dataclasses.replace(project, metrics=(wrong, *project.metrics[1:]))
     with pytest.raises(DetectionError, match=r"metrics\.gc_ms\.monitor: .*false_alarm_rat"):

@@ -151,6 +151,9 @@ class DetectionStep:
         """The metric's technique and arguments, refused early with where to fix them."""
         name = self.technique or metric.monitor.technique
         args = dict(metric.monitor.args)
+        if self.technique:  # the metric's arguments were meant for its own technique
+            accepted = technique_named(self.technique).Args.model_fields
+            args = {key: value for key, value in args.items() if key in accepted}
         try:
             method = technique_named(name, **args)
         except DetectionError as error:
