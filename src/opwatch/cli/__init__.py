@@ -1,11 +1,17 @@
 """The ``opwatch`` command: a thin layer over the library, one small function per command.
 
 Commands register on :data:`app` when their module is imported: configuration
-(``validate``, ``show``), the ETL (``run``, ``backfill``, ``render``), ``detect`` and
-``demo``.
+(``validate``, ``show``), the ETL (``run``, ``backfill``, ``render``), ``detect``,
+``serve`` and ``demo``.
 """
 
-from opwatch.cli import config_commands, demo_command, detect_command, run_commands
+from opwatch.cli import (
+    config_commands,
+    demo_command,
+    detect_command,
+    run_commands,
+    serve_command,
+)
 from opwatch.cli.app import app, main
 
 __all__ = [
@@ -15,4 +21,5 @@ __all__ = [
     "detect_command",
     "main",
     "run_commands",
+    "serve_command",
 ]

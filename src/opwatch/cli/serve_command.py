@@ -1,0 +1,24 @@
+"""``opwatch serve``: the web app over the results of this installation."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from opwatch.cli.app import SettingsOption, app, err, settings_and_experiments
+from opwatch.web import create_app
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    settings_file: SettingsOption = None,
+) -> None:
+    """Serve the JSON API (OpenAPI spec at /docs) over the results in engine.results."""
+    settings, _ = settings_and_experiments(settings_file, None, False)
+    web = create_app(settings)
+    err.print(f"opwatch: serving {settings.engine.results} on http://{host}:{port}/docs")
+    uvicorn.run(web, host=host, port=port, log_level="info")

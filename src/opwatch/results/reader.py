@@ -1,0 +1,224 @@
+"""Read projects, statistics and detections back from the result tables."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+
+from opwatch.config.resolved import table_slug
+from opwatch.engines.base import Engine
+from opwatch.errors import OpwatchError, ProjectNotFoundError
+from opwatch.pipeline.metadata import PROJECTS_TABLE
+from opwatch.pipeline.state import SUCCESS, RunState
+
+STATISTIC_COLUMNS = ("metric", "statistic", "parameter", "branch", "comparison")
+"""Columns of ``<slug>_statistics`` a filter may name, besides the project's dimensions."""
+
+
+class InvalidQueryError(OpwatchError):
+    """A filter names something the project does not have; the message says what it has."""
+
+
+@dataclass(frozen=True)
+class ProjectSummary:
+    """A project as the home page lists it."""
+
+    slug: str
+    name: str
+    platform: str
+    xaxis: str
+    branches: tuple[str, ...]
+    dimensions: tuple[str, ...]
+    first_day: date | None
+    last_day: date | None
+    last_run: datetime | None
+    """When its last successful day finished."""
+    open_detections: int
+    """Shifts found by the last ``opwatch detect`` (spikes aside)."""
+
+
+@dataclass(frozen=True)
+class DimensionValues:
+    """A dimension's values in the statistics, the most common first."""
+
+    name: str
+    values: tuple[str | None, ...]
+
+    @property
+    def default(self) -> str | None:
+        """The most common value (what a dashboard shows first)."""
+        return self.values[0] if self.values else None
+
+
+@dataclass(frozen=True)
+class ProjectDetail:
+    """A project with what its dashboard needs: metrics and the values to filter by."""
+
+    summary: ProjectSummary
+    metrics: tuple[dict[str, Any], ...]
+    metric_groups: tuple[dict[str, Any], ...]
+    dimensions: tuple[DimensionValues, ...]
+
+
+@dataclass(frozen=True)
+class StatisticsFilter:
+    """Which statistic rows to read: column → value (None: any), comparisons or not."""
+
+    equals: dict[str, str] = field(default_factory=dict)
+    comparisons: bool = False
+
+
+class ResultsReader:
+    """Reads the result tables through an engine (and the run state, for last runs)."""
+
+    def __init__(self, engine: Engine, state: RunState | None = None) -> None:
+        self.engine = engine
+        self.state = state
+
+    def projects(self) -> list[ProjectSummary]:
+        """Every project that has written results."""
+        return [self._summary(row) for row in self._project_rows()]
+
+    def project(self, slug: str) -> ProjectDetail:
+        """One project in detail; ProjectNotFoundError names the known ones."""
+        row = self._project_row(slug)
+        summary = self._summary(row)
+        dimensions = tuple(
+            DimensionValues(name, tuple(self._dimension_values(slug, name)))
+            for name in summary.dimensions
+        )
+        return ProjectDetail(
+            summary,
+            tuple(_json(row["metrics"])),
+            tuple(_json(row["metric_groups"])),
+            dimensions,
+        )
+
+    def statistics(self, slug: str, wanted: StatisticsFilter) -> list[dict[str, Any]]:
+        """The statistic rows of ``slug`` that match ``wanted``, as dictionaries."""
+        summary = self._summary(self._project_row(slug))
+        table = f"{table_slug(slug)}_statistics"
+        if not self.engine.has_results(table):
+            return []
+        allowed = set(STATISTIC_COLUMNS) | set(summary.dimensions)
+        unknown = sorted(set(wanted.equals) - allowed)
+        if unknown:
+            raise InvalidQueryError(
+                f"{slug} has no column {', '.join(unknown)}; filter by {', '.join(sorted(allowed))}"
+            )
+        filters = [column for column, value in wanted.equals.items() if value is not None]
+        query = self.engine.statements(
+            "results_statistics",
+            table=_ident(table),
+            keys=[_ident(d) for d in summary.dimensions],
+            filters=[_ident(column) for column in filters],
+            comparisons=wanted.comparisons,
+            by_build=summary.xaxis == "build_id",
+        )[0]
+        columns = ["xaxis_value", "metric", "statistic", "parameter", "comparison", "branch"]
+        columns += [*summary.dimensions, "point", "lower", "upper"]
+        rows = self.engine.read(query, [wanted.equals[column] for column in filters])
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def detections(self, slug: str) -> list[dict[str, Any]]:
+        """The detections of ``slug`` (shifts first, strongest first)."""
+        self._project_row(slug)
+        table = f"{table_slug(slug)}_detections"
+        if not self.engine.has_results(table):
+            return []
+        query = self.engine.statements("results_detections", table=_ident(table))[0]
+        columns = self.engine.read_columns(query)
+        names = list(columns)
+        count = len(next(iter(columns.values()))) if columns else 0
+        return [{name: _plain(columns[name][i]) for name in names} for i in range(count)]
+
+    def _project_rows(self) -> list[dict[str, Any]]:
+        if not self.engine.has_results(PROJECTS_TABLE):
+            return []
+        query = self.engine.statements("results_projects")[0]
+        names = ["slug", "name", "platform", "xaxis", "branches", "dimensions"]
+        names += ["start_date", "end_date", "metrics", "metric_groups", "updated_at"]
+        return [dict(zip(names, row, strict=True)) for row in self.engine.read(query)]
+
+    def _project_row(self, slug: str) -> dict[str, Any]:
+        rows = self._project_rows()
+        for row in rows:
+            if row["slug"] == slug:
+                return row
+        known = ", ".join(row["slug"] for row in rows) or "none yet: run opwatch run"
+        raise ProjectNotFoundError(f'no project "{slug}" in the results; known: {known}')
+
+    def _summary(self, row: dict[str, Any]) -> ProjectSummary:
+        slug = row["slug"]
+        first, last = self._extent(slug)
+        return ProjectSummary(
+            slug=slug,
+            name=row["name"],
+            platform=row["platform"],
+            xaxis=row["xaxis"],
+            branches=tuple(row["branches"] or ()),
+            dimensions=tuple(row["dimensions"] or ()),
+            first_day=first,
+            last_day=last,
+            last_run=self._last_run(slug),
+            open_detections=self._open_detections(slug),
+        )
+
+    def _extent(self, slug: str) -> tuple[date | None, date | None]:
+        table = f"{table_slug(slug)}_statistics"
+        if not self.engine.has_results(table):
+            return None, None
+        query = self.engine.statements("results_extent", table=_ident(table))[0]
+        first, last, _ = self.engine.read(query)[0]
+        return first, last
+
+    def _dimension_values(self, slug: str, dimension: str) -> list[str | None]:
+        table = f"{table_slug(slug)}_statistics"
+        if not self.engine.has_results(table):
+            return []
+        query = self.engine.statements(
+            "results_dimension_values", table=_ident(table), dimension=_ident(dimension)
+        )[0]
+        return [None if value is None else str(value) for value, _ in self.engine.read(query)]
+
+    def _open_detections(self, slug: str) -> int:
+        table = f"{table_slug(slug)}_detections"
+        if not self.engine.has_results(table):
+            return 0
+        query = self.engine.statements("results_count_detections", table=_ident(table))[0]
+        return int(self.engine.read(query)[0][0])
+
+    def _last_run(self, slug: str) -> datetime | None:
+        if self.state is None:
+            return None
+        finished = [
+            day.finished_at
+            for day in self.state.days(slug).values()
+            if day.status == SUCCESS and day.finished_at is not None
+        ]
+        return max(finished, default=None)
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _json(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    return list(json.loads(value) if isinstance(value, str) else value)
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and masked values → Python values (None for NULL and NaN)."""
+    if value is np.ma.masked or value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -1,0 +1,67 @@
+"""``/api/v1``: projects, one project, its statistics and its detections, as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from opwatch.results import ResultsReader, StatisticsFilter
+from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
+from opwatch.web.models import DetectionRows, Problem, Project, ProjectDetails, StatisticRows
+
+router = APIRouter(prefix="/api/v1", tags=["results"])
+ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem}}
+
+
+def reader(request: Request) -> ResultsReader:
+    """The app's results reader."""
+    found: ResultsReader = request.app.state.reader
+    return found
+
+
+Reader = Annotated[ResultsReader, Depends(reader)]
+
+
+@router.get("/projects", response_model=list[Project])
+def list_projects(results: Reader) -> list[Project]:
+    """Every project with results: x-axis, date range, last run, open detections."""
+    return [Project.of(summary) for summary in results.projects()]
+
+
+@router.get("/projects/{slug}", response_model=ProjectDetails, responses=ERRORS)
+def project(slug: str, results: Reader) -> ProjectDetails:
+    """One project: its metrics, and each dimension's values (most common first)."""
+    return ProjectDetails.of_detail(results.project(slug))
+
+
+@router.get("/projects/{slug}/statistics", response_model=StatisticRows, responses=ERRORS)
+def statistics(
+    slug: str,
+    request: Request,
+    results: Reader,
+    metric: Annotated[str, Query(description="The metric (required)")],
+    statistic: Annotated[str | None, Query(description="e.g. mean, percentile")] = None,
+    parameter: Annotated[str | None, Query(description="e.g. 50 for the median")] = None,
+    branch: Annotated[str | None, Query()] = None,
+    comparison: Annotated[
+        str | None, Query(description="difference or relative_difference; none: the branches")
+    ] = None,
+) -> StatisticRows:
+    """Rows of ``<slug>_statistics``; any other query parameter filters a dimension
+    (``?os=Windows``)."""
+    named = {"metric": metric, "statistic": statistic, "parameter": parameter, "branch": branch}
+    named["comparison"] = comparison
+    repeated = sorted(k for k in request.query_params if len(request.query_params.getlist(k)) > 1)
+    if repeated:
+        raise InvalidQueryError(f"give {', '.join(repeated)} once: one value per filter")
+    dimensions = {k: v for k, v in request.query_params.items() if k not in STATISTIC_COLUMNS}
+    equals = {k: v for k, v in {**named, **dimensions}.items() if v is not None}
+    wanted = StatisticsFilter(equals, comparisons=comparison is not None)
+    return StatisticRows(project=slug, filters=equals, rows=results.statistics(slug, wanted))
+
+
+@router.get("/projects/{slug}/detections", response_model=DetectionRows, responses=ERRORS)
+def detections(slug: str, results: Reader) -> DetectionRows:
+    """The changes the last ``opwatch detect`` found, shifts first, strongest first."""
+    return DetectionRows(project=slug, rows=results.detections(slug))
