@@ -77,6 +77,30 @@ def telemetry(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
     return generate(SPEC, tmp_path_factory.mktemp("telemetry"))
 
 
+FOUR_WEEKS = DemoSpec(clients=1500, days=28, end_date=date(2026, 11, 1), seed=11)
+"""Enough clients and days for the planted GC regression to stand out on every platform."""
+
+
+@pytest.fixture(scope="session")
+def four_weeks(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
+    """Four weeks of demo telemetry (1,500 clients)."""
+    return generate(FOUR_WEEKS, tmp_path_factory.mktemp("four-weeks"))
+
+
+@pytest.fixture(scope="session")
+def four_weeks_results(four_weeks: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project run over the four weeks (client tables and statistics). Tests that
+    write detections copy it first."""
+    from opwatch.config import load_project
+    from opwatch.demo import demo_project_path
+    from opwatch.pipeline import open_runner
+
+    folder = tmp_path_factory.mktemp("four-weeks-results") / "results"
+    with open_runner(settings_for(four_weeks, folder)) as runner:
+        assert runner.run([load_project(demo_project_path())], days(four_weeks)).ok
+    return folder
+
+
 def settings_for(data: GeneratedData, results: Path, **engine: Any) -> Settings:
     """Settings mapping the generated tables, results in ``results``."""
     return Settings.model_validate(

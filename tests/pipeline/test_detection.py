@@ -5,7 +5,8 @@ replaced, not appended to; platforms and per-metric settings are honoured."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -14,27 +15,21 @@ import pytest
 from opwatch.config import Project, load_project
 from opwatch.config.resolved import Monitor
 from opwatch.demo import demo_project_path
-from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
+from opwatch.demo.telemetry import GeneratedData
 from opwatch.engines import create_engine
 from opwatch.errors import DetectionError
 from opwatch.pipeline import open_runner
 from opwatch.pipeline.detection import DetectionStep, DetectionSummary, read_series
-from tests.conftest import days, settings_for
+from tests.conftest import FOUR_WEEKS, days, settings_for
 
-SPEC = DemoSpec(clients=1500, days=28, end_date=date(2026, 11, 1), seed=11)
-
-
-@pytest.fixture(scope="module")
-def four_weeks(tmp_path_factory: pytest.TempPathFactory) -> GeneratedData:
-    """Four weeks of demo telemetry: enough days for a change to show against noise."""
-    return generate(SPEC, tmp_path_factory.mktemp("four-weeks"))
+SPEC = FOUR_WEEKS
 
 
 @pytest.fixture(scope="module")
-def results(four_weeks: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def results(four_weeks_results: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the four weeks' results: these tests rewrite its detections."""
     folder = tmp_path_factory.mktemp("detect") / "results"
-    with open_runner(settings_for(four_weeks, folder)) as runner:
-        assert runner.run([load_project(demo_project_path())], days(four_weeks)).ok
+    shutil.copytree(four_weeks_results, folder)
     return folder
 
 

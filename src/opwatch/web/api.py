@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import csv
+import io
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
@@ -47,7 +49,8 @@ def statistics(
     comparison: Annotated[
         str | None, Query(description="difference or relative_difference; none: the branches")
     ] = None,
-) -> StatisticRows:
+    format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json",
+) -> StatisticRows | Response:
     """Rows of ``<slug>_statistics``; any other query parameter filters a dimension
     (``?os=Windows``)."""
     named = {"metric": metric, "statistic": statistic, "parameter": parameter, "branch": branch}
@@ -55,10 +58,25 @@ def statistics(
     repeated = sorted(k for k in request.query_params if len(request.query_params.getlist(k)) > 1)
     if repeated:
         raise InvalidQueryError(f"give {', '.join(repeated)} once: one value per filter")
-    dimensions = {k: v for k, v in request.query_params.items() if k not in STATISTIC_COLUMNS}
+    other = {*STATISTIC_COLUMNS, "format"}
+    dimensions = {k: v for k, v in request.query_params.items() if k not in other}
     equals = {k: v for k, v in {**named, **dimensions}.items() if v is not None}
     wanted = StatisticsFilter(equals, comparisons=comparison is not None)
-    return StatisticRows(project=slug, filters=equals, rows=results.statistics(slug, wanted))
+    rows = results.statistics(slug, wanted)
+    if format == "csv":
+        return _csv(rows, f"{slug}-{metric}.csv")
+    return StatisticRows(project=slug, filters=equals, rows=rows)
+
+
+def _csv(rows: list[dict[str, Any]], name: str) -> Response:
+    """Rows as a CSV download (a header line even without rows)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    columns = list(rows[0]) if rows else ["xaxis_value", "metric", "statistic", "parameter"]
+    writer.writerow(columns)
+    writer.writerows([row[c] for c in columns] for row in rows)
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(buffer.getvalue(), media_type="text/csv", headers=headers)
 
 
 @router.get("/projects/{slug}/detections", response_model=DetectionRows, responses=ERRORS)

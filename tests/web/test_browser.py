@@ -1,0 +1,147 @@
+"""The dashboards in headless Chromium (Playwright driving /usr/bin/chromium) over a real
+server on loopback: percentile and dimension controls redraw the charts, a shared URL gives
+the same view, and the planted GC regression carries a detection marker on its day."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from opwatch.config import load_project
+from opwatch.demo import demo_project_path
+from opwatch.demo.telemetry import GeneratedData
+from opwatch.engines import create_engine
+from opwatch.pipeline.detection import DetectionStep
+from opwatch.web import create_app
+from tests.conftest import FOUR_WEEKS, settings_for
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (make test)"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(
+    four_weeks: GeneratedData,
+    four_weeks_results: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The app over a copy of the four weeks' results with detections, on a free port."""
+    results = tmp_path_factory.mktemp("browser") / "results"
+    shutil.copytree(four_weeks_results, results)
+    settings = settings_for(four_weeks, results)
+    engine = create_engine(settings)
+    DetectionStep(engine).run(load_project(demo_project_path()))
+    engine.close()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    web = uvicorn.Server(config)
+    thread = threading.Thread(target=web.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not web.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    web.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    opened = browser.new_page(viewport={"width": 1300, "height": 1600})
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    opened.close()
+    assert not errors, errors
+
+
+def drawn(page: Page, times: int = 1) -> None:
+    page.wait_for_function(f"Number(document.body.dataset.drawn || 0) >= {times}", timeout=30_000)
+
+
+def gc_chart_points(page: Page) -> list[list[float]]:
+    """The y values of the GC percentile chart's lines, per trace drawn as lines+markers."""
+    return page.evaluate(
+        """() => document.querySelector('figure[data-metric="gc_ms"] .plot').data
+            .filter(t => t.mode === 'lines+markers').map(t => t.y)"""
+    )
+
+
+def test_the_home_page_lists_the_demo_project(page: Page, server: str) -> None:
+    page.goto(server)
+    row = page.locator("#projects tbody tr")
+    assert row.count() == 1 and "opwatch demo" in row.inner_text()
+    page.fill("#search", "nothing like it")
+    assert not row.is_visible()
+
+
+def test_percentile_and_dimension_controls_redraw_the_charts(page: Page, server: str) -> None:
+    page.goto(f"{server}/projects/opwatch-demo")
+    drawn(page)
+    median = gc_chart_points(page)
+    page.select_option("select[name=percentile]", "95")
+    drawn(page, 2)
+    high = gc_chart_points(page)
+    assert len(median) == len(high) == 2 and median != high
+    assert min(high[0]) > max(median[0]) * 0.9  # p95 sits well above the median
+    page.select_option("select[name=os]", "Linux")
+    drawn(page, 3)
+    assert gc_chart_points(page) != high
+    assert "percentile=95" in page.url and "os=Linux" in page.url
+
+
+def test_a_shared_url_opens_the_same_view(page: Page, server: str, browser: Browser) -> None:
+    page.goto(f"{server}/projects/opwatch-demo")
+    drawn(page)
+    page.select_option("select[name=percentile]", "75")
+    page.select_option("select[name=os]", "Mac")
+    drawn(page, 3)
+    shared, points = page.url, gc_chart_points(page)
+    other = browser.new_page()
+    other.goto(shared)
+    drawn(other)
+    assert other.input_value("select[name=percentile]") == "75"
+    assert other.input_value("select[name=os]") == "Mac"
+    assert gc_chart_points(other) == points
+    other.close()
+
+
+def test_the_planted_regression_has_a_marker_on_its_day(page: Page, server: str) -> None:
+    page.goto(f"{server}/projects/opwatch-demo?percentile=95&os=Windows")
+    drawn(page)
+    markers = page.evaluate(
+        """() => document.querySelector('figure[data-metric="gc_ms"] .plot').data
+            .filter(t => t.meta === 'detection').map(t => [t.x[0], t.hovertemplate])"""
+    )
+    planted = FOUR_WEEKS.regression_start.isoformat()
+    assert [x for x, _ in markers] == [planted, planted]  # the histogram and the p95 series
+    assert all("regression on treatment" in text for _, text in markers)
