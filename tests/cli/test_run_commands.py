@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import httpx2
 import pytest
 import sqlglot
 
@@ -101,7 +106,15 @@ def test_render_rejects_an_unknown_engine() -> None:
 
 def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     result = opwatch(
-        "demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), cwd=tmp_path
+        "demo",
+        "--clients",
+        "60",
+        "--days",
+        "4",
+        "--corpus",
+        str(CORPUS),
+        "--no-serve",
+        cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     folder = tmp_path / "opwatch-demo"
@@ -116,7 +129,17 @@ def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     assert "Planted:" in result.stdout
     rerun = opwatch("run", "--date", "2026-11-01", "--force", cwd=folder)
     assert rerun.returncode == 0, rerun.stderr
-    again = opwatch("demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), cwd=tmp_path)
+    again = opwatch(
+        "demo",
+        "--clients",
+        "60",
+        "--days",
+        "4",
+        "--corpus",
+        str(CORPUS),
+        "--no-serve",
+        cwd=tmp_path,
+    )
     assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused
 
 
@@ -137,3 +160,30 @@ def test_running_on_an_engine_that_only_renders_is_refused_up_front(
         .execute("SELECT COUNT(*) FROM runs")
         .fetchone()[0]
     )
+
+
+def test_demo_ends_by_serving_the_dashboards(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "opwatch", "demo", "--clients", "40", "--days", "3"]
+    demo = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                home = httpx2.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx2.ConnectError:
+                assert demo.poll() is None, "the demo stopped instead of serving"
+                assert time.monotonic() < deadline, "nothing served within 4 minutes"
+                time.sleep(0.5)
+        assert home.status_code == 200 and "/projects/opwatch-demo" in home.text
+    finally:
+        demo.terminate()
+        demo.wait(timeout=20)

@@ -14,34 +14,9 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
-from opwatch.config import load_project
-from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
-from opwatch.engines import create_engine
-from opwatch.pipeline import open_runner
-from opwatch.pipeline.detection import DetectionStep
-from opwatch.web import create_app
-from tests.conftest import days, settings_for
 
 SLUG = "opwatch-demo"
-
-
-@pytest.fixture(scope="module")
-def results(telemetry: GeneratedData, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("web") / "results"
-    settings = settings_for(telemetry, folder)
-    project = load_project(demo_project_path())
-    with open_runner(settings) as runner:
-        assert runner.run([project], days(telemetry)).ok
-    engine = create_engine(settings)
-    DetectionStep(engine, platforms=["All"]).run(project)
-    engine.close()
-    return folder
-
-
-@pytest.fixture(scope="module")
-def client(telemetry: GeneratedData, results: Path) -> TestClient:
-    return TestClient(create_app(settings_for(telemetry, results)))
 
 
 def parquet(results: Path, table: str) -> str:

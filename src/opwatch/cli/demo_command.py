@@ -28,6 +28,7 @@ from opwatch.cli.app import (
 )
 from opwatch.cli.detect_command import detect_projects, print_detections
 from opwatch.cli.run_commands import PROGRESS_COLUMNS, run_projects
+from opwatch.cli.serve_command import serve_results
 from opwatch.config import Project, Settings, load_project, load_settings
 from opwatch.demo import demo_config_dir, demo_project_path
 from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
@@ -60,8 +61,13 @@ def demo(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every batch run (default: summary only).")
     ] = False,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the dashboards at the end.")
+    ] = True,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Dashboards' port.")] = 8000,
 ) -> None:
-    """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, summarize."""
+    """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, detect
+    changes, summarize, then serve the dashboards on localhost (Ctrl-C stops)."""
     configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
@@ -78,6 +84,8 @@ def demo(
     _print_next_steps(folder, spec, data)
     if not result.ok or failed:
         raise typer.Exit(EXIT_RUN_FAILED)
+    if serve:
+        serve_results(settings, "127.0.0.1", port)
 
 
 def _corpus_projects(corpus: Path | None) -> list[Project]:

@@ -8,6 +8,7 @@ import typer
 import uvicorn
 
 from opwatch.cli.app import SettingsOption, app, err, settings_and_experiments
+from opwatch.config.settings import Settings
 from opwatch.web import create_app
 
 
@@ -17,8 +18,18 @@ def serve(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
     settings_file: SettingsOption = None,
 ) -> None:
-    """Serve the JSON API (OpenAPI spec at /docs) over the results in engine.results."""
+    """Serve the dashboards and the JSON API (spec at /docs) over the results in engine.results."""
     settings, _ = settings_and_experiments(settings_file, None, False)
+    serve_results(settings, host, port)
+
+
+def serve_results(settings: Settings, host: str, port: int) -> None:
+    """Serve the app over ``settings``' results until interrupted."""
     web = create_app(settings)
-    err.print(f"opwatch: serving {settings.engine.results} on http://{host}:{port}/docs")
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    err.print(
+        f"opwatch: dashboards of {settings.engine.results} on http://{host}:{port}/ "
+        f"(API spec at /docs; Ctrl-C stops)",
+        markup=False,
+        highlight=False,
+    )
+    uvicorn.run(web, host=host, port=port, log_level="warning")

@@ -27,6 +27,7 @@ def create_app(settings: Settings) -> FastAPI:
     state = settings.engine.state
     run_state = RunState(state) if state else RunState.in_folder(settings.engine.results)
     app.state.reader = ResultsReader(create_engine(settings), run_state)
+    app.state.settings = settings
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
