@@ -3,6 +3,8 @@ Parquet files directly; errors are 4xx with a message, never 500."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 import socket
 import subprocess
 import sys
@@ -14,7 +16,14 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 
+from opwatch.config import load_project
+from opwatch.config.resolved import Monitor
+from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
+from opwatch.engines import create_engine
+from opwatch.pipeline.detection import DetectionStep
+from opwatch.web import create_app
+from tests.conftest import settings_for
 
 SLUG = "opwatch-demo"
 
@@ -165,3 +174,25 @@ def _get_when_up(url: str) -> httpx2.Response:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def test_cached_figures_follow_a_rewritten_table(
+    telemetry: GeneratedData, results: Path, tmp_path: Path
+) -> None:
+    """The reader caches per table version: a new opwatch detect shows at once."""
+    copy = tmp_path / "results"
+    shutil.copytree(results, copy)
+    settings = settings_for(telemetry, copy)
+    client = TestClient(create_app(settings))
+    before = client.get("/api/v1/projects").json()[0]["open_detections"]
+    project = load_project(demo_project_path())
+    eager = Monitor(args={"false_alarm_rate": 0.4})  # alarms on noise: the count must move
+    project = dataclasses.replace(
+        project, metrics=tuple(dataclasses.replace(m, monitor=eager) for m in project.metrics)
+    )
+    engine = create_engine(settings)
+    after = DetectionStep(engine, platforms=["All"]).run(project)
+    engine.close()
+    shifts = sum(1 for _, change in after.changes if change.kind == "shift")
+    assert client.get("/api/v1/projects").json()[0]["open_detections"] == shifts
+    assert shifts != before

@@ -161,6 +161,10 @@ class Engine(ABC):
         """Whether result table ``table`` holds any rows."""
         return False
 
+    def table_version(self, table: str) -> str | None:
+        """A token that changes whenever ``table`` does (None: unknown, do not cache)."""
+        return None
+
     def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
         """Replace ``table``'s partitions of ``days`` by ``rows`` (a pyarrow Table with a
         ``submission_date`` column); a day without rows loses its partition."""

@@ -141,6 +141,10 @@ class DuckDBEngine(Engine):
         """Whether ``table`` has a data file."""
         return self.store.has_table(table)
 
+    def table_version(self, table: str) -> str | None:
+        """The result store's token for ``table`` (file count and latest modification)."""
+        return self.store.version(table)
+
     def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
         """Stage a Parquet file per day from the Arrow ``rows``, then publish them together."""
         output = TableOutput(table, f"SELECT * FROM {ROWS_VIEW}", tuple(rows.column_names))

@@ -67,6 +67,15 @@ class ResultStore:
         directory = self.table_dir(table)
         return directory.is_dir() and any(directory.rglob(DATA_FILE))
 
+    def version(self, table: str) -> str | None:
+        """A token that changes whenever ``table``'s files do (their count and latest
+        modification), None when it has none: readers cache what they derive by it."""
+        directory = self.table_dir(table)
+        if not directory.is_dir():
+            return None
+        times = [path.stat().st_mtime_ns for path in directory.rglob(DATA_FILE)]
+        return f"{len(times)}:{max(times)}" if times else None
+
     def partitions(self, table: str) -> list[date]:
         """The days ``table`` holds, in order."""
         prefix = f"{PARTITION_COLUMN}="

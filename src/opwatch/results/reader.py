@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -78,6 +79,19 @@ class ResultsReader:
     def __init__(self, engine: Engine, state: RunState | None = None) -> None:
         self.engine = engine
         self.state = state
+        self._cache: dict[tuple[str, ...], tuple[str, Any]] = {}
+
+    def _cached(self, table: str, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, reused while ``table`` is unchanged (when the engine can tell)."""
+        version = self.engine.table_version(table)
+        if version is None:
+            return compute()
+        found = self._cache.get((table, *key))
+        if found is not None and found[0] == version:
+            return found[1]
+        value = compute()
+        self._cache[(table, *key)] = (version, value)
+        return value
 
     def projects(self) -> list[ProjectSummary]:
         """Every project that has written results."""
@@ -142,7 +156,8 @@ class ResultsReader:
         query = self.engine.statements("results_projects")[0]
         names = ["slug", "name", "platform", "xaxis", "branches", "dimensions"]
         names += ["start_date", "end_date", "metrics", "metric_groups", "updated_at"]
-        return [dict(zip(names, row, strict=True)) for row in self.engine.read(query)]
+        rows = self._cached(PROJECTS_TABLE, ("rows",), lambda: self.engine.read(query))
+        return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _project_row(self, slug: str) -> dict[str, Any]:
         rows = self._project_rows()
@@ -173,7 +188,7 @@ class ResultsReader:
         if not self.engine.has_results(table):
             return None, None
         query = self.engine.statements("results_extent", table=_ident(table))[0]
-        first, last, _ = self.engine.read(query)[0]
+        first, last, _ = self._cached(table, ("extent",), lambda: self.engine.read(query)[0])
         return first, last
 
     def _dimension_values(self, slug: str, dimension: str) -> list[str | None]:
@@ -183,14 +198,15 @@ class ResultsReader:
         query = self.engine.statements(
             "results_dimension_values", table=_ident(table), dimension=_ident(dimension)
         )[0]
-        return [None if value is None else str(value) for value, _ in self.engine.read(query)]
+        rows = self._cached(table, ("values", dimension), lambda: self.engine.read(query))
+        return [None if value is None else str(value) for value, _ in rows]
 
     def _open_detections(self, slug: str) -> int:
         table = f"{table_slug(slug)}_detections"
         if not self.engine.has_results(table):
             return 0
         query = self.engine.statements("results_count_detections", table=_ident(table))[0]
-        return int(self.engine.read(query)[0][0])
+        return int(self._cached(table, ("shifts",), lambda: self.engine.read(query)[0][0]))
 
     def _last_run(self, slug: str) -> datetime | None:
         if self.state is None:
