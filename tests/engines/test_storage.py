@@ -75,3 +75,18 @@ def test_taking_the_lock_removes_staging_left_by_a_killed_run(tmp_path: Path) ->
     leftover = staged(store, "half-written")
     with store.writer_lock():
         assert not leftover.exists()
+
+
+def test_every_publish_gives_the_table_a_new_version(tmp_path: Path) -> None:
+    store = ResultStore(tmp_path)
+    assert store.version("t_scalar") is None
+    store.publish_partition("t_scalar", DAY, staged(store, "first"))
+    first = store.version("t_scalar")
+    assert first is not None and store.version("t_scalar") == first  # stable while unchanged
+    store.publish_partition("t_scalar", DAY, staged(store, "second"))
+    second = store.version("t_scalar")
+    store.publish_partition("t_scalar", DAY, None)
+    assert len({first, second, store.version("t_scalar")}) == 3
+    store.publish_table("projects", staged(store, "whole"))
+    assert store.version("projects") is not None
+    assert not list((tmp_path / "tables" / "t_scalar").glob(".changes.*"))  # no staged token

@@ -165,9 +165,12 @@ class Engine(ABC):
         """A token that changes whenever ``table`` does (None: unknown, do not cache)."""
         return None
 
-    def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
+    def write_rows(
+        self, table: str, rows: Any, days: tuple[date, ...], order_by: tuple[str, ...] = ()
+    ) -> None:
         """Replace ``table``'s partitions of ``days`` by ``rows`` (a pyarrow Table with a
-        ``submission_date`` column); a day without rows loses its partition."""
+        ``submission_date`` column), sorted by ``order_by``; a day without rows loses its
+        partition."""
         raise EngineError(
             f"{table}: the {self.name} engine cannot write rows yet", engine=self.name
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date
@@ -30,6 +31,9 @@ ATTACHED = "opwatch_input"
 """Catalog name of ``engine.database`` when attached."""
 OWN_VIEWS_SCHEMA = "opwatch_tables"
 ROWS_VIEW = "opwatch_rows"
+ROWS_ROW_GROUP_SIZE = 8192
+"""Rows per Parquet row group of tables computed in Python: small enough that a dashboard's
+read of one metric skips most of a day's file."""
 """Name under which rows computed in Python (statistics) are registered to be written."""
 """Schema of views whose natural name another mapping already took."""
 COLUMN_TYPES = {
@@ -55,6 +59,9 @@ class DuckDBEngine(Engine):
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._tables: TableMap | None = None
         self._staging: Path | None = None
+        self._read_database: duckdb.DuckDBPyConnection | None = None
+        self._read_views: dict[str, str] = {}
+        self._read_lock = threading.Lock()
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -145,7 +152,9 @@ class DuckDBEngine(Engine):
         """The result store's token for ``table`` (file count and latest modification)."""
         return self.store.version(table)
 
-    def write_rows(self, table: str, rows: Any, days: tuple[date, ...]) -> None:
+    def write_rows(
+        self, table: str, rows: Any, days: tuple[date, ...], order_by: tuple[str, ...] = ()
+    ) -> None:
         """Stage a Parquet file per day from the Arrow ``rows``, then publish them together."""
         output = TableOutput(table, f"SELECT * FROM {ROWS_VIEW}", tuple(rows.column_names))
         with self.store.staging() as staging:
@@ -156,7 +165,12 @@ class DuckDBEngine(Engine):
                 for day in days:
                     path = self.partition_path(output, day)
                     for statement in self.statements(
-                        "write_partition", output=output, day=day, path=path
+                        "write_partition",
+                        output=output,
+                        day=day,
+                        path=path,
+                        order_by=[_ident(column) for column in order_by],
+                        row_group_size=ROWS_ROW_GROUP_SIZE,
                     ):
                         self._execute(statement, None)
                 for day in days:
@@ -181,15 +195,32 @@ class DuckDBEngine(Engine):
 
     @contextmanager
     def _reader(self, query: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A session with a view per result table ``query`` may name (its name appears in
-        the text): listing every table's files for every read would cost more than the read."""
-        with duckdb.connect(":memory:") as reader:
-            for table in (name for name in self.store.table_names() if name in query):
-                statement = self.statements(
-                    "parquet_view", view=_ident(table), path=self.store.files_glob(table)
-                )[0]
-                reader.execute(statement)
-            yield reader
+        """A cursor on the engine's read database, with a view per result table ``query``
+        names (its name appears in the text), made again when the table has changed.
+
+        One in-memory database serves every read, each on its own cursor (reads run in
+        parallel threads of a server): opening a database per read cost as much as the
+        query. The run's session is left alone."""
+        tables = [name for name in self.store.names() if name in query]
+        with self._read_lock:
+            if self._read_database is None:
+                # parallel reads come from the server's threads: one DuckDB thread each, and
+                # footers of unchanged files kept between reads
+                self._read_database = duckdb.connect(":memory:", config={"threads": 1})
+                self._read_database.execute("SET parquet_metadata_cache = true")
+            for table in tables:
+                version = self.store.version(table)
+                if version is not None and self._read_views.get(table) != version:
+                    statement = self.statements(
+                        "parquet_view", view=_ident(table), path=self.store.files_glob(table)
+                    )[0]
+                    self._read_database.execute(statement)
+                    self._read_views[table] = version
+            cursor = self._read_database.cursor()
+        try:
+            yield cursor
+        finally:
+            cursor.close()
 
     def _query(
         self, reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
@@ -200,10 +231,13 @@ class DuckDBEngine(Engine):
             raise EngineError(_first_line(str(error)), engine=self.name, sql=query) from error
 
     def close(self) -> None:
-        """Close the session (results are files: nothing to flush)."""
+        """Close the sessions (results are files: nothing to flush)."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        if self._read_database is not None:
+            self._read_database.close()
+            self._read_database, self._read_views = None, {}
 
     def _open(self) -> None:
         config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}

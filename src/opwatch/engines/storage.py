@@ -29,6 +29,8 @@ from opwatch.errors import EngineError
 
 PARTITION_COLUMN = "submission_date"
 DATA_FILE = "data.parquet"
+CHANGES_FILE = ".changes"
+"""A token rewritten whenever a table's files are: readers compare it to know what to redo."""
 
 
 class ResultStore:
@@ -62,19 +64,37 @@ class ResultStore:
             return []
         return sorted(path.name for path in self.tables.iterdir() if self.has_table(path.name))
 
+    def names(self) -> list[str]:
+        """Every table folder, with data or not (cheap: no file is looked for)."""
+        return sorted(p.name for p in self.tables.iterdir()) if self.tables.is_dir() else []
+
     def has_table(self, table: str) -> bool:
         """Whether ``table`` has any data file."""
         directory = self.table_dir(table)
         return directory.is_dir() and any(directory.rglob(DATA_FILE))
 
     def version(self, table: str) -> str | None:
-        """A token that changes whenever ``table``'s files do (their count and latest
-        modification), None when it has none: readers cache what they derive by it."""
+        """A token that changes whenever ``table``'s files do, None when it has none:
+        readers cache what they derive by it. One small read (the token each publish
+        writes); tables written before tokens existed are scanned (file count and latest
+        modification)."""
+        token = self.table_dir(table) / CHANGES_FILE
+        try:
+            return token.read_text()
+        except FileNotFoundError:
+            pass
         directory = self.table_dir(table)
-        if not directory.is_dir():
-            return None
-        times = [path.stat().st_mtime_ns for path in directory.rglob(DATA_FILE)]
+        times = (
+            [p.stat().st_mtime_ns for p in directory.rglob(DATA_FILE)] if directory.is_dir() else []
+        )
         return f"{len(times)}:{max(times)}" if times else None
+
+    def _mark_changed(self, table: str) -> None:
+        """Write a new token for ``table`` (atomically, like the data)."""
+        token = self.table_dir(table) / CHANGES_FILE
+        staged = token.with_name(f"{CHANGES_FILE}.{uuid.uuid4().hex}")
+        staged.write_text(uuid.uuid4().hex)
+        staged.replace(token)
 
     def partitions(self, table: str) -> list[date]:
         """The days ``table`` holds, in order."""
@@ -91,16 +111,20 @@ class ResultStore:
         """Make ``staged`` the partition of ``day`` (None removes the partition)."""
         target = self.partition_file(table, day)
         if staged is None:
-            target.unlink(missing_ok=True)
+            if target.exists():
+                target.unlink()
+                self._mark_changed(table)
             return
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
+        self._mark_changed(table)
 
     def publish_table(self, table: str, staged: Path) -> None:
         """Make ``staged`` the whole of the unpartitioned ``table``."""
         target = self.table_file(table)
         target.parent.mkdir(parents=True, exist_ok=True)
         staged.replace(target)
+        self._mark_changed(table)
 
     @contextmanager
     def staging(self) -> Iterator[Path]:

@@ -36,6 +36,9 @@ from opwatch.stats.registry import BootstrapTotals, HistogramSample, ScalarSampl
 
 log = logging.getLogger("opwatch.statistics")
 GROUP_COLUMN, CLIENT_COLUMN = "opwatch_group", "opwatch_client"
+STATISTICS_ORDER = ("metric", "statistic", "parameter", "branch")
+"""How a day's statistic rows are sorted in its file: a dashboard's read of one metric then
+skips the row groups of the others."""
 
 
 def statistics_table(project: Project) -> str:
@@ -86,7 +89,13 @@ class StatisticsStep:
             computation.scalars()
             computation.histograms()
         table = rows.table()
-        self.engine.write_rows(statistics_table(project), table, days)
+        order = (
+            "metric",
+            "statistic",
+            "parameter",
+            "branch",
+        )  # a read of one metric skips the rest
+        self.engine.write_rows(statistics_table(project), table, days, order_by=order)
         return int(table.num_rows)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -16,6 +18,8 @@ from opwatch.errors import OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
 
+CACHE_SIZE = 2048
+"""Answers a reader keeps (statistic rows of a view, extents, dimension values)."""
 STATISTIC_COLUMNS = ("metric", "statistic", "parameter", "branch", "comparison")
 """Columns of ``<slug>_statistics`` a filter may name, besides the project's dimensions."""
 
@@ -76,21 +80,32 @@ class StatisticsFilter:
 class ResultsReader:
     """Reads the result tables through an engine (and the run state, for last runs)."""
 
-    def __init__(self, engine: Engine, state: RunState | None = None) -> None:
+    def __init__(
+        self, engine: Engine, state: RunState | None = None, cache_size: int = CACHE_SIZE
+    ) -> None:
         self.engine = engine
         self.state = state
-        self._cache: dict[tuple[str, ...], tuple[str, Any]] = {}
+        self.cache_size = cache_size
+        self._cache: OrderedDict[tuple[Any, ...], tuple[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def _cached(self, table: str, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
-        """``compute()``, reused while ``table`` is unchanged (when the engine can tell)."""
+    def _cached(self, table: str, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``, reused while ``table`` is unchanged (when the engine can tell): the
+        results change once a run writes them, and dashboards ask the same questions again.
+        The least recently used of more than ``cache_size`` answers are forgotten."""
         version = self.engine.table_version(table)
-        if version is None:
+        if version is None or not self.cache_size:
             return compute()
-        found = self._cache.get((table, *key))
-        if found is not None and found[0] == version:
-            return found[1]
+        with self._lock:
+            found = self._cache.get((table, *key))
+            if found is not None and found[0] == version:
+                self._cache.move_to_end((table, *key))
+                return found[1]
         value = compute()
-        self._cache[(table, *key)] = (version, value)
+        with self._lock:
+            self._cache[(table, *key)] = (version, value)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
         return value
 
     def projects(self) -> list[ProjectSummary]:
@@ -114,11 +129,12 @@ class ResultsReader:
 
     def statistics(self, slug: str, wanted: StatisticsFilter) -> list[dict[str, Any]]:
         """The statistic rows of ``slug`` that match ``wanted``, as dictionaries."""
-        summary = self._summary(self._project_row(slug))
+        row = self._project_row(slug)
+        dimensions, xaxis = tuple(row["dimensions"] or ()), row["xaxis"]
         table = f"{table_slug(slug)}_statistics"
         if not self.engine.has_results(table):
             return []
-        allowed = set(STATISTIC_COLUMNS) | set(summary.dimensions)
+        allowed = set(STATISTIC_COLUMNS) | set(dimensions)
         unknown = sorted(set(wanted.equals) - allowed)
         if unknown:
             raise InvalidQueryError(
@@ -128,14 +144,16 @@ class ResultsReader:
         query = self.engine.statements(
             "results_statistics",
             table=_ident(table),
-            keys=[_ident(d) for d in summary.dimensions],
+            keys=[_ident(d) for d in dimensions],
             filters=[_ident(column) for column in filters],
             comparisons=wanted.comparisons,
-            by_build=summary.xaxis == "build_id",
+            by_build=xaxis == "build_id",
         )[0]
         columns = ["xaxis_value", "metric", "statistic", "parameter", "comparison", "branch"]
-        columns += [*summary.dimensions, "point", "lower", "upper"]
-        rows = self.engine.read(query, [wanted.equals[column] for column in filters])
+        columns += [*dimensions, "point", "lower", "upper"]
+        values = [wanted.equals[column] for column in filters]
+        key = ("statistics", query, *values)
+        rows = self._cached(table, key, lambda: self.engine.read(query, values))
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def detections(self, slug: str) -> list[dict[str, Any]]:

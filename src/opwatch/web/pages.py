@@ -21,6 +21,7 @@ from opwatch.web.sql import clients_sql
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.auto_reload = False  # packaged templates do not change while serving
 router = APIRouter(include_in_schema=False)
 PERCENTILE_CHOICES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
 
