@@ -3,7 +3,9 @@ Parquet files directly; errors are 4xx with a message, never 500."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import shutil
 import socket
 import subprocess
@@ -196,3 +198,15 @@ def test_cached_figures_follow_a_rewritten_table(
     shifts = sum(1 for _, change in after.changes if change.kind == "shift")
     assert client.get("/api/v1/projects").json()[0]["open_detections"] == shifts
     assert shifts != before
+
+
+def test_csv_downloads_hold_the_json_rows(client: TestClient) -> None:
+    query = "metric=gc_ms&statistic=percentile&parameter=50&os=Linux"
+    rows = client.get(f"/api/v1/projects/{SLUG}/statistics?{query}").json()["rows"]
+    download = client.get(f"/api/v1/projects/{SLUG}/statistics?{query}&format=csv")
+    assert download.headers["content-type"].startswith("text/csv")
+    assert 'filename="opwatch-demo-gc_ms.csv"' in download.headers["content-disposition"]
+    parsed = list(csv.DictReader(io.StringIO(download.text)))
+    assert len(parsed) == len(rows) > 0
+    assert [float(r["point"]) for r in parsed] == pytest.approx([r["point"] for r in rows])
+    assert [r["xaxis_value"] for r in parsed] == [r["xaxis_value"] for r in rows]
