@@ -170,8 +170,7 @@ COPY (
   END AS agg_type,
   value
 FROM opwatch_clients
-UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_1, _metric_2, _metric_3, _metric_4))) WHERE submission_date = DATE '2024-03-10'
-) TO 'results/.staging/<run>/opwatch_demo_scalar/2024-03-10.parquet' (FORMAT parquet, COMPRESSION zstd);
+UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_1, _metric_2, _metric_3, _metric_4))) WHERE submission_date = DATE '2024-03-10') TO 'results/.staging/<run>/opwatch_demo_scalar/2024-03-10.parquet' (FORMAT parquet, COMPRESSION zstd);
 
 COPY (
     SELECT * FROM (SELECT
@@ -183,7 +182,6 @@ COPY (
   CASE _column WHEN '_metric_0' THEN 'gc_ms' END AS probe,
   value
 FROM opwatch_clients
-UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_0))) WHERE submission_date = DATE '2024-03-10'
-) TO 'results/.staging/<run>/opwatch_demo_histogram/2024-03-10.parquet' (FORMAT parquet, COMPRESSION zstd);
+UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_0))) WHERE submission_date = DATE '2024-03-10') TO 'results/.staging/<run>/opwatch_demo_histogram/2024-03-10.parquet' (FORMAT parquet, COMPRESSION zstd);
 
 DROP TABLE IF EXISTS opwatch_clients;
