@@ -104,18 +104,11 @@ def test_render_rejects_an_unknown_engine() -> None:
     assert result.returncode == 2 and "oracle" in result.stderr
 
 
+SMALL_DEMO = ("demo", "--clients", "60", "--days", "4", "--corpus", str(CORPUS), "--no-serve")
+
+
 def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
-    result = opwatch(
-        "demo",
-        "--clients",
-        "60",
-        "--days",
-        "4",
-        "--corpus",
-        str(CORPUS),
-        "--no-serve",
-        cwd=tmp_path,
-    )
+    result = opwatch(*SMALL_DEMO, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     folder = tmp_path / "opwatch-demo"
     assert (folder / "opwatch.toml").is_file() and (folder / "config/opmon").is_dir()
@@ -129,17 +122,7 @@ def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     assert "Planted:" in result.stdout
     rerun = opwatch("run", "--date", "2026-11-01", "--force", cwd=folder)
     assert rerun.returncode == 0, rerun.stderr
-    again = opwatch(
-        "demo",
-        "--clients",
-        "60",
-        "--days",
-        "4",
-        "--corpus",
-        str(CORPUS),
-        "--no-serve",
-        cwd=tmp_path,
-    )
+    again = opwatch(*SMALL_DEMO, cwd=tmp_path)
     assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused
 
 
