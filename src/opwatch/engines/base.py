@@ -18,6 +18,7 @@ from functools import cache
 from typing import Any, ClassVar
 
 import jinja2
+import numpy as np
 
 from opwatch.config.settings import Settings
 from opwatch.engines.compat import compat_statements
@@ -199,3 +200,15 @@ def _templates(engine: str) -> jinja2.Environment:
         ]
     )
     return sql_environment(loader)
+
+
+def plain_value(value: Any) -> Any:
+    """A value of :meth:`Engine.read_columns` as Python: numpy scalars unwrapped, NULL
+    (masked) and NaN as None."""
+    if value is np.ma.masked or value is None:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value

@@ -24,6 +24,7 @@ from opwatch.config.settings import Settings, is_parquet_source
 from opwatch.engines.base import Engine, RunOutput, TableOutput
 from opwatch.engines.storage import ResultStore
 from opwatch.errors import EngineError
+from opwatch.sql.environment import sql_identifier
 from opwatch.sql.render import CLIENTS_TABLE
 from opwatch.sql.translate import TableMap
 
@@ -169,7 +170,7 @@ class DuckDBEngine(Engine):
                         output=output,
                         day=day,
                         path=path,
-                        order_by=[_ident(column) for column in order_by],
+                        order_by=[sql_identifier(column) for column in order_by],
                         row_group_size=ROWS_ROW_GROUP_SIZE,
                     ):
                         self._execute(statement, None)
@@ -212,7 +213,9 @@ class DuckDBEngine(Engine):
                 version = self.store.version(table)
                 if version is not None and self._read_views.get(table) != version:
                     statement = self.statements(
-                        "parquet_view", view=_ident(table), path=self.store.files_glob(table)
+                        "parquet_view",
+                        view=sql_identifier(table),
+                        path=self.store.files_glob(table),
                     )[0]
                     self._read_database.execute(statement)
                     self._read_views[table] = version
@@ -276,7 +279,7 @@ class DuckDBEngine(Engine):
                 connection,
                 (schema, table),
                 "attached_view",
-                source=".".join(_ident(part) for part in (ATTACHED, schema, table)),
+                source=".".join(sql_identifier(part) for part in (ATTACHED, schema, table)),
             )
         return {}
 
@@ -306,8 +309,8 @@ class DuckDBEngine(Engine):
         **context: Any,
     ) -> None:
         if len(name) > 1:
-            self._execute(self.statements("create_schema", schema=_ident(name[0]))[0], None)
-        view = ".".join(_ident(part) for part in name)
+            self._execute(self.statements("create_schema", schema=sql_identifier(name[0]))[0], None)
+        view = ".".join(sql_identifier(part) for part in name)
         self._execute(self.statements(template, view=view, **context)[0], None)
 
     def _client_counts(self, slug: str) -> dict[date, int]:
@@ -338,11 +341,6 @@ class DuckDBEngine(Engine):
 
 def _days_of(rows: Any) -> set[date]:
     return set(rows.column("submission_date").unique().to_pylist())
-
-
-def _ident(name: str) -> str:
-    """A DuckDB identifier, quoted."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _first_line(message: str) -> str:

@@ -30,10 +30,11 @@ import numpy as np
 from opwatch.config.resolved import Metric, Project
 from opwatch.detect import Change, detect
 from opwatch.detect.registry import technique as technique_named
-from opwatch.engines.base import Engine
+from opwatch.engines.base import Engine, plain_value
 from opwatch.errors import DetectionError
 from opwatch.pipeline.detection_rows import detection_rows
 from opwatch.pipeline.statistics import statistics_table
+from opwatch.sql.environment import sql_identifier
 from opwatch.stats.registry import configured_percentiles, format_parameter
 
 log = logging.getLogger("opwatch.detection")
@@ -206,10 +207,10 @@ def platform_name(value: Any) -> str | None:
 
 def read_series(engine: Engine, project: Project) -> Iterator[Series]:
     """Every series of the project's statistics, in metric, statistic, branch order."""
-    keys = [_ident(d) for d in project.population.dimensions]
+    keys = [sql_identifier(d) for d in project.population.dimensions]
     query = engine.statements(
         "detection_series",
-        table=_ident(statistics_table(project)),
+        table=sql_identifier(statistics_table(project)),
         keys=keys,
         by_build=project.xaxis == "build_id",
         wanted=_wanted(project),
@@ -221,7 +222,7 @@ def read_series(engine: Engine, project: Project) -> Iterator[Series]:
     for start, stop in _runs(columns, sort_keys):
         head = (str(columns["metric"][start]), str(columns["statistic"][start]))
         branch = str(columns["branch"][start])
-        dims = tuple(_value(d[start]) for d in dimensions)
+        dims = tuple(plain_value(d[start]) for d in dimensions)
         rows = slice(start, stop)
         if head[1] == "histogram":
             yield _histogram_series(SeriesKey(*head, None, branch, dims), columns, rows, by_date)
@@ -254,7 +255,7 @@ def _scalar_series(
 ) -> Iterator[Series]:
     parameters = columns["parameter"][rows]
     for start, stop in _runs({"p": parameters}, [parameters]):
-        parameter = _value(parameters[start])
+        parameter = plain_value(parameters[start])
         xs = [str(x) for x in columns["x"][rows][start:stop]]
         points = np.asarray(columns["point"][rows][start:stop], dtype=float)
         axis = _axis(xs, by_date)
@@ -302,20 +303,7 @@ def _runs(columns: dict[str, Any], keys: list[Any]) -> Iterator[tuple[int, int]]
     change = np.zeros(length, dtype=bool)
     change[0] = True
     for key in keys:
-        values = np.asarray([_value(v) for v in key], dtype=object)
+        values = np.asarray([plain_value(v) for v in key], dtype=object)
         change[1:] |= values[1:] != values[:-1]
     starts = [*np.flatnonzero(change).tolist(), length]
     yield from pairwise(starts)
-
-
-def _value(value: Any) -> Any:
-    """A value read back: masked and NaN (NULL) → None."""
-    if value is np.ma.masked or value is None:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

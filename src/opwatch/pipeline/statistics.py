@@ -29,6 +29,7 @@ from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
 from opwatch.pipeline.statistics_input import LongHistograms, floats, group_bounds
 from opwatch.pipeline.statistics_rows import Rows
+from opwatch.sql.environment import sql_identifier
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
@@ -118,7 +119,7 @@ class _Computation:
         table = f"{self.project.table_slug}_scalar"
         if not self.engine.has_results(table):
             return
-        keys = [_ident(k) for k in self.keys]
+        keys = [sql_identifier(k) for k in self.keys]
         pairs = self.engine.read(self._query("statistics_scalar_metrics", table), self.parameters)
         columns = _scalar_columns(pairs)
         if not columns:
@@ -196,7 +197,7 @@ class _Computation:
         table = f"{self.project.table_slug}_histogram"
         if not self.engine.has_results(table):
             return
-        keys = [_ident(k) for k in (*self.keys[:-1], "probe", self.keys[-1])]
+        keys = [sql_identifier(k) for k in (*self.keys[:-1], "probe", self.keys[-1])]
         query = self._query("statistics_histograms", table, keys=keys)
         data = self.engine.read_columns(query, self.parameters)
         group_keys = self._group_keys(table, "probe", histogram=True)
@@ -298,13 +299,13 @@ class _Computation:
 
     def _group_keys(self, table: str, extra: str, histogram: bool = False) -> list[tuple[Any, ...]]:
         columns = [*self.keys[:-1], *([extra] if extra else []), self.keys[-1]]
-        keys = [_ident(c) for c in columns]
+        keys = [sql_identifier(c) for c in columns]
         query = self._query("statistics_groups", table, keys=keys, histogram=histogram)
         return self.engine.read(query, self.parameters)
 
     def _query(self, template: str, table: str, **context: Any) -> str:
         """A read query of the engine's statistics templates, over ``table``'s run days."""
-        return self.engine.statements(template, table=_ident(table), **context)[0]
+        return self.engine.statements(template, table=sql_identifier(table), **context)[0]
 
     def _cells(
         self, group_keys: list[tuple[Any, ...]], bounds: list[tuple[int, int]]
@@ -361,7 +362,3 @@ def _scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, tuple[str, str]]:
             alone = len(kinds) == 1 or agg == "SUM"
             columns[name if alone else f"{name}_{agg.lower()}"] = (name, agg)
     return columns
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-import numpy as np
-
 from opwatch.config.resolved import table_slug
-from opwatch.engines.base import Engine
+from opwatch.engines.base import Engine, plain_value
 from opwatch.errors import OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
+from opwatch.sql.environment import sql_identifier
 
 CACHE_SIZE = 2048
 """Answers a reader keeps (statistic rows of a view, extents, dimension values)."""
@@ -143,9 +142,9 @@ class ResultsReader:
         filters = [column for column, value in wanted.equals.items() if value is not None]
         query = self.engine.statements(
             "results_statistics",
-            table=_ident(table),
-            keys=[_ident(d) for d in dimensions],
-            filters=[_ident(column) for column in filters],
+            table=sql_identifier(table),
+            keys=[sql_identifier(d) for d in dimensions],
+            filters=[sql_identifier(column) for column in filters],
             comparisons=wanted.comparisons,
             by_build=xaxis == "build_id",
         )[0]
@@ -162,11 +161,11 @@ class ResultsReader:
         table = f"{table_slug(slug)}_detections"
         if not self.engine.has_results(table):
             return []
-        query = self.engine.statements("results_detections", table=_ident(table))[0]
+        query = self.engine.statements("results_detections", table=sql_identifier(table))[0]
         columns = self.engine.read_columns(query)
         names = list(columns)
         count = len(next(iter(columns.values()))) if columns else 0
-        return [{name: _plain(columns[name][i]) for name in names} for i in range(count)]
+        return [{name: plain_value(columns[name][i]) for name in names} for i in range(count)]
 
     def _project_rows(self) -> list[dict[str, Any]]:
         if not self.engine.has_results(PROJECTS_TABLE):
@@ -205,7 +204,7 @@ class ResultsReader:
         table = f"{table_slug(slug)}_statistics"
         if not self.engine.has_results(table):
             return None, None
-        query = self.engine.statements("results_extent", table=_ident(table))[0]
+        query = self.engine.statements("results_extent", table=sql_identifier(table))[0]
         first, last, _ = self._cached(table, ("extent",), lambda: self.engine.read(query)[0])
         return first, last
 
@@ -214,7 +213,9 @@ class ResultsReader:
         if not self.engine.has_results(table):
             return []
         query = self.engine.statements(
-            "results_dimension_values", table=_ident(table), dimension=_ident(dimension)
+            "results_dimension_values",
+            table=sql_identifier(table),
+            dimension=sql_identifier(dimension),
         )[0]
         rows = self._cached(table, ("values", dimension), lambda: self.engine.read(query))
         return [None if value is None else str(value) for value, _ in rows]
@@ -223,7 +224,7 @@ class ResultsReader:
         table = f"{table_slug(slug)}_detections"
         if not self.engine.has_results(table):
             return 0
-        query = self.engine.statements("results_count_detections", table=_ident(table))[0]
+        query = self.engine.statements("results_count_detections", table=sql_identifier(table))[0]
         return int(self._cached(table, ("shifts",), lambda: self.engine.read(query)[0][0]))
 
     def _last_run(self, slug: str) -> datetime | None:
@@ -237,22 +238,7 @@ class ResultsReader:
         return max(finished, default=None)
 
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _json(value: Any) -> list[dict[str, Any]]:
     if value is None:
         return []
     return list(json.loads(value) if isinstance(value, str) else value)
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars and masked values → Python values (None for NULL and NaN)."""
-    if value is np.ma.masked or value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value

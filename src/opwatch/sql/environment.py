@@ -24,6 +24,12 @@ def sql_environment(loader: jinja2.BaseLoader) -> jinja2.Environment:
     return environment
 
 
+def sql_identifier(name: str) -> str:
+    """``name`` as a double-quoted SQL identifier (DuckDB, and the engine-neutral read
+    templates); BigQuery's backquoted ones are quoted where its templates are rendered."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 def sql_literal(value: object) -> str:
     """``value`` as a single-quoted SQL string literal."""
     return "'" + str(value).replace("'", "''") + "'"

@@ -16,7 +16,8 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from opwatch.config.models import DEFAULT_PERCENTILES
-from opwatch.results import ProjectDetail, ResultsReader
+from opwatch.results import ProjectDetail
+from opwatch.web.api import reader
 from opwatch.web.sql import clients_sql
 
 HERE = Path(__file__).parent
@@ -34,22 +35,17 @@ def plotly_file() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
 
 
-def _reader(request: Request) -> ResultsReader:
-    found: ResultsReader = request.app.state.reader
-    return found
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
     """Every project: name, platform, x-axis, date range, last run, open detections."""
-    projects = _reader(request).projects()
+    projects = reader(request).projects()
     return templates.TemplateResponse(request, "home.html", {"projects": projects})
 
 
 @router.get("/projects/{slug}", response_class=HTMLResponse)
 def dashboard(request: Request, slug: str) -> HTMLResponse:
     """A project's dashboard: one chart per metric and statistic, by category."""
-    detail = _reader(request).project(slug)
+    detail = reader(request).project(slug)
     context = _dashboard_context(detail)
     return templates.TemplateResponse(request, "project.html", context)
 
@@ -57,7 +53,7 @@ def dashboard(request: Request, slug: str) -> HTMLResponse:
 @router.get("/projects/{slug}/metrics/{metric}", response_class=HTMLResponse)
 def metric_page(request: Request, slug: str, metric: str) -> HTMLResponse:
     """Every statistic of one metric, with its definition."""
-    detail = _reader(request).project(slug)
+    detail = reader(request).project(slug)
     found = next((m for m in detail.metrics if m["name"] == metric), None)
     if found is None:
         names = ", ".join(m["name"] for m in detail.metrics)
