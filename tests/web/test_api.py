@@ -63,6 +63,7 @@ def test_a_project_has_its_metrics_and_dimension_values_most_common_first(
     [os_values] = detail["dimension_values"]
     assert os_values["values"] == [row[0] for row in counts]
     assert os_values["default"] == counts[0][0]
+    assert detail["reference_branch"] == "control"  # the demo compares treatment to control
     assert {m["name"] for m in detail["metrics"]} == {
         "gc_ms",
         "uri_count",

@@ -1,9 +1,11 @@
 """The dashboards in headless Chromium (Playwright driving /usr/bin/chromium) over a real
-server on loopback: percentile and dimension controls redraw the charts, a shared URL gives
-the same view, and the planted GC regression carries a detection marker on its day."""
+server on loopback: the home page searches and sorts, percentile and dimension controls redraw
+the charts, a shared URL gives the same view, and the planted GC regression carries a
+detection marker on its day."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import socket
 import threading
@@ -20,10 +22,12 @@ from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
 from opwatch.engines import create_engine
 from opwatch.pipeline.detection import DetectionStep
+from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.web import create_app
 from tests.conftest import FOUR_WEEKS, settings_for
 
 CHROMIUM = Path("/usr/bin/chromium")
+EMPTY_SLUG = "zz-empty"
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -44,12 +48,16 @@ def server(
     four_weeks_results: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """The app over a copy of the four weeks' results with detections, on a free port."""
+    """The app over a copy of the four weeks' results with detections, and a second project
+    that has no results yet (for the home page's sorting), on a free port."""
     results = tmp_path_factory.mktemp("browser") / "results"
     shutil.copytree(four_weeks_results, results)
     settings = settings_for(four_weeks, results)
     engine = create_engine(settings)
-    DetectionStep(engine).run(load_project(demo_project_path()))
+    demo = load_project(demo_project_path())
+    DetectionStep(engine).run(demo)
+    empty = dataclasses.replace(demo, slug=EMPTY_SLUG, name="An empty project")
+    engine.replace_table(PROJECTS_TABLE, [project_row(empty)], "slug", PROJECTS_COLUMNS)
     engine.close()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -96,12 +104,29 @@ def gc_chart_points(page: Page) -> list[list[float]]:
     )
 
 
-def test_the_home_page_lists_the_demo_project(page: Page, server: str) -> None:
+def listed(page: Page) -> list[str]:
+    """The slugs of the home page's visible rows, top to bottom."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('#projects tbody tr')]
+            .filter(row => !row.hidden).map(row => row.querySelector('.slug').textContent)"""
+    )
+
+
+def test_the_home_page_searches_and_sorts_the_projects(page: Page, server: str) -> None:
     page.goto(server)
-    row = page.locator("#projects tbody tr")
-    assert row.count() == 1 and "opwatch demo" in row.inner_text()
+    assert listed(page) == ["opwatch-demo", EMPTY_SLUG]  # by slug
+    page.click("#projects th[data-key=name]")
+    assert listed(page) == [EMPTY_SLUG, "opwatch-demo"]  # "An empty project" first
+    page.click("#projects th[data-key=name]")
+    assert listed(page) == ["opwatch-demo", EMPTY_SLUG]
+    page.click("#projects th[data-key=open]")  # 0 open detections before the demo's
+    assert listed(page) == [EMPTY_SLUG, "opwatch-demo"]
+    demo = page.locator("#projects tbody tr", has_text="opwatch demo")
+    assert int(demo.locator("td.number").inner_text()) > 0
+    page.fill("#search", "demo")
+    assert listed(page) == ["opwatch-demo"]
     page.fill("#search", "nothing like it")
-    assert not row.is_visible()
+    assert listed(page) == []
 
 
 def test_percentile_and_dimension_controls_redraw_the_charts(page: Page, server: str) -> None:

@@ -60,7 +60,9 @@ class EngineSettings(BaseModel):
     )
     threads: int | None = Field(default=None, gt=0, description="Engine threads (default: all).")
     memory_limit: str | None = Field(
-        default=None, description='Engine memory limit, e.g. "8GB" (default: the engine\'s).'
+        default=None,
+        description='Engine memory limit, e.g. "8GB", for a run and for the dashboards\' reads '
+        "(default: the engine's).",
     )
     batch_days: int = Field(
         default=7, gt=0, description="Days of a submission-date backfill computed by one query."

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date
@@ -146,10 +147,18 @@ class Engine(ABC):
             f"{table}: the {self.name} engine cannot write tables yet", engine=self.name
         )
 
-    def read(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    def read(
+        self,
+        query: str,
+        parameters: list[Any] | None = None,
+        *,
+        sorted_by: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[tuple[Any, ...]]:
         """Rows of ``query`` over the result tables, named as written (``<slug>_scalar``).
 
-        Reads never wait for a run and never see a partition half written.
+        Reads never wait for a run and never see a partition half written. ``sorted_by``
+        names tables the query filters by the leading columns given (a dashboard reads a
+        metric's rows): an engine that can keep a copy sorted that way reads from it.
         """
         raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
 

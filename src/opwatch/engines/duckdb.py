@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import json
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +21,7 @@ import duckdb
 
 from opwatch.config.settings import Settings, is_parquet_source
 from opwatch.engines.base import Engine, RunOutput, TableOutput
+from opwatch.engines.duckdb_reads import ReadDatabase
 from opwatch.engines.storage import ResultStore
 from opwatch.errors import EngineError
 from opwatch.sql.environment import sql_identifier
@@ -31,12 +31,12 @@ from opwatch.sql.translate import TableMap
 ATTACHED = "opwatch_input"
 """Catalog name of ``engine.database`` when attached."""
 OWN_VIEWS_SCHEMA = "opwatch_tables"
-ROWS_VIEW = "opwatch_rows"
-ROWS_ROW_GROUP_SIZE = 8192
-"""Rows per Parquet row group of tables computed in Python: small enough that a dashboard's
-read of one metric skips most of a day's file."""
-"""Name under which rows computed in Python (statistics) are registered to be written."""
 """Schema of views whose natural name another mapping already took."""
+ROWS_VIEW = "opwatch_rows"
+"""Name under which rows computed in Python (statistics) are registered to be written."""
+ROWS_ROW_GROUP_SIZE = 8192
+"""Rows per Parquet row group of tables computed in Python: small enough that a read of one
+metric over the files skips most of a day's file."""
 COLUMN_TYPES = {
     "string": "VARCHAR",
     "date": "DATE",
@@ -60,9 +60,8 @@ class DuckDBEngine(Engine):
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._tables: TableMap | None = None
         self._staging: Path | None = None
-        self._read_database: duckdb.DuckDBPyConnection | None = None
-        self._read_views: dict[str, str] = {}
-        self._read_lock = threading.Lock()
+        self.reads = ReadDatabase(self.store, self.statements, settings.engine.memory_limit)
+        """Where results are read (a server's threads at once)."""
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -132,17 +131,21 @@ class DuckDBEngine(Engine):
             self._execute(statement, None)
             self.store.publish_table(table, staged)
 
-    def read(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
-        """Rows of ``query`` in a session of its own, with a view per result table.
-
-        The run's session is left alone: a reader may be another thread or process.
-        """
-        with self._reader(query) as reader:
+    def read(
+        self,
+        query: str,
+        parameters: list[Any] | None = None,
+        *,
+        sorted_by: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` on a cursor of the shared read database (:mod:`duckdb_reads`):
+        the run's session is left alone, a reader may be another thread or process."""
+        with self.reads.cursor(query, sorted_by) as reader:
             return self._query(reader, query, parameters).fetchall()
 
     def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
         """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
-        with self._reader(query) as reader:
+        with self.reads.cursor(query) as reader:
             return dict(self._query(reader, query, parameters).fetchnumpy())
 
     def has_results(self, table: str) -> bool:
@@ -194,37 +197,6 @@ class DuckDBEngine(Engine):
                 self.connection.unregister(ROWS_VIEW)
             self.store.publish_table(table, staged)
 
-    @contextmanager
-    def _reader(self, query: str) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on the engine's read database, with a view per result table ``query``
-        names (its name appears in the text), made again when the table has changed.
-
-        One in-memory database serves every read, each on its own cursor (reads run in
-        parallel threads of a server): opening a database per read cost as much as the
-        query. The run's session is left alone."""
-        tables = [name for name in self.store.names() if name in query]
-        with self._read_lock:
-            if self._read_database is None:
-                # parallel reads come from the server's threads: one DuckDB thread each, and
-                # footers of unchanged files kept between reads
-                self._read_database = duckdb.connect(":memory:", config={"threads": 1})
-                self._read_database.execute("SET parquet_metadata_cache = true")
-            for table in tables:
-                version = self.store.version(table)
-                if version is not None and self._read_views.get(table) != version:
-                    statement = self.statements(
-                        "parquet_view",
-                        view=sql_identifier(table),
-                        path=self.store.files_glob(table),
-                    )[0]
-                    self._read_database.execute(statement)
-                    self._read_views[table] = version
-            cursor = self._read_database.cursor()
-        try:
-            yield cursor
-        finally:
-            cursor.close()
-
     def _query(
         self, reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
     ) -> duckdb.DuckDBPyConnection:
@@ -238,9 +210,7 @@ class DuckDBEngine(Engine):
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        if self._read_database is not None:
-            self._read_database.close()
-            self._read_database, self._read_views = None, {}
+        self.reads.close()
 
     def _open(self) -> None:
         config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}

@@ -66,6 +66,8 @@ class ProjectDetail:
     metrics: tuple[dict[str, Any], ...]
     metric_groups: tuple[dict[str, Any], ...]
     dimensions: tuple[DimensionValues, ...]
+    reference_branch: str | None = None
+    """The branch the others' differences are to (None: no comparisons in the results)."""
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class ResultsReader:
             tuple(_json(row["metrics"])),
             tuple(_json(row["metric_groups"])),
             dimensions,
+            self._reference_branch(slug, summary.branches),
         )
 
     def statistics(self, slug: str, wanted: StatisticsFilter) -> list[dict[str, Any]]:
@@ -152,7 +155,9 @@ class ResultsReader:
         columns += [*dimensions, "point", "lower", "upper"]
         values = [wanted.equals[column] for column in filters]
         key = ("statistics", query, *values)
-        rows = self._cached(table, key, lambda: self.engine.read(query, values))
+        # a chart reads one metric's rows: the engine may keep a copy sorted for that
+        order = {table: [*STATISTIC_COLUMNS[:3], *dimensions, "branch"]}
+        rows = self._cached(table, key, lambda: self.engine.read(query, values, sorted_by=order))
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def detections(self, slug: str) -> list[dict[str, Any]]:
@@ -219,6 +224,20 @@ class ResultsReader:
         )[0]
         rows = self._cached(table, ("values", dimension), lambda: self.engine.read(query))
         return [None if value is None else str(value) for value, _ in rows]
+
+    def _reference_branch(self, slug: str, branches: tuple[str, ...]) -> str | None:
+        """Read from the results, not the config: the branch with rows but no comparison
+        rows is the one the statistics step compared the others to."""
+        table = f"{table_slug(slug)}_statistics"
+        if not self.engine.has_results(table):
+            return None
+        query = self.engine.statements("results_branches", table=sql_identifier(table))[0]
+        rows = self._cached(table, ("branches",), lambda: self.engine.read(query))
+        compared = {branch: bool(flag) for branch, flag in rows}
+        if not any(compared.values()):
+            return None
+        candidates = {branch for branch, flag in compared.items() if not flag}
+        return next((b for b in (*branches, *sorted(candidates)) if b in candidates), None)
 
     def _open_detections(self, slug: str) -> int:
         table = f"{table_slug(slug)}_detections"

@@ -43,6 +43,9 @@ class ProjectDetails(Project):
     metrics: list[dict[str, Any]]
     metric_groups: list[dict[str, Any]]
     dimension_values: list[Dimension]
+    reference_branch: str | None = Field(
+        description="The branch the differences are to (null: the results have none)"
+    )
 
     @classmethod
     def of_detail(cls, detail: ProjectDetail) -> ProjectDetails:
@@ -55,6 +58,7 @@ class ProjectDetails(Project):
             metrics=list(detail.metrics),
             metric_groups=list(detail.metric_groups),
             dimension_values=dimensions,
+            reference_branch=detail.reference_branch,
         )
 
 

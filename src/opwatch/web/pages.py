@@ -89,6 +89,7 @@ def _dashboard_context(detail: ProjectDetail) -> dict[str, Any]:
         "project": detail.summary,
         "groups": groups,
         "dimensions": detail.dimensions,
+        "reference_branch": detail.reference_branch,
         "percentiles": sorted(set(PERCENTILE_CHOICES) | {int(p) for p in configured}),
         "default_percentile": 50,
         "has_results": detail.summary.first_day is not None,

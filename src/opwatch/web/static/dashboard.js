@@ -5,8 +5,7 @@
   const body = document.body.dataset;
   const slug = body.slug;
   const branches = body.branches.split(",");
-  const reference = branches.includes("control") ? "control"
-    : branches.includes("disabled") ? "disabled" : branches[0];
+  const reference = body.reference;  // the branch without comparison rows in the results
   const form = document.getElementById("controls");
   const colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"];
   let detections = [];

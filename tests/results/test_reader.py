@@ -1,0 +1,84 @@
+"""The query layer over small hand-made results: what it derives from the tables."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from opwatch.config import load_project
+from opwatch.config.resolved import table_slug
+from opwatch.config.settings import EngineSettings, Settings
+from opwatch.demo import demo_project_path
+from opwatch.engines.duckdb import DuckDBEngine
+from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
+from opwatch.results import ResultsReader, StatisticsFilter
+from opwatch.results.reader import InvalidQueryError
+
+SLUG = "hand-made"
+DAYS = tuple(date(2026, 10, 1) + timedelta(days=i) for i in range(3))
+
+
+def statistics(reference: str | None) -> pa.Table:
+    """Mean rows of one metric for control and treatment on Linux and Windows (Windows twice
+    as often), and, if ``reference``, the other branch's differences to it."""
+    rows = []
+    for day in DAYS:
+        for os, copies in (("Linux", 1), ("Windows", 2)):
+            for copy in range(copies):
+                for branch in ("control", "treatment"):
+                    rows.append((day, os, branch, f"m{copy}", None, 1.0))
+                    if reference is not None and branch != reference:
+                        rows.append((day, os, branch, f"m{copy}", "difference", 0.5))
+    names = ["submission_date", "os", "branch", "metric", "comparison", "point"]
+    table = pa.table(dict(zip(names, map(list, zip(*rows, strict=True)), strict=True)))
+    return (
+        table.append_column("statistic", pa.array(["mean"] * table.num_rows))
+        .append_column("parameter", pa.nulls(table.num_rows, pa.string()))
+        .append_column("lower", table.column("point"))
+        .append_column("upper", table.column("point"))
+    )
+
+
+def reader_over(folder: Path, reference: str | None) -> ResultsReader:
+    """A reader of a project ``SLUG`` (the demo's config, renamed) with hand-made statistics."""
+    engine = DuckDBEngine(Settings(engine=EngineSettings(results=folder)))
+    project = dataclasses.replace(load_project(demo_project_path()), slug=SLUG, name="Hand made")
+    engine.replace_table(PROJECTS_TABLE, [project_row(project)], "slug", PROJECTS_COLUMNS)
+    engine.write_rows(f"{table_slug(SLUG)}_statistics", statistics(reference), DAYS)
+    return ResultsReader(engine)
+
+
+@pytest.mark.parametrize("reference", ["control", "treatment", None])
+def test_the_reference_branch_is_read_from_the_comparisons(
+    tmp_path: Path, reference: str | None
+) -> None:
+    reader = reader_over(tmp_path, reference)
+    assert reader.project(SLUG).reference_branch == reference
+
+
+def test_dimension_values_come_most_common_first(tmp_path: Path) -> None:
+    [os] = reader_over(tmp_path, "control").project(SLUG).dimensions
+    assert os.values == ("Windows", "Linux") and os.default == "Windows"
+
+
+def test_statistics_are_filtered_and_ordered(tmp_path: Path) -> None:
+    reader = reader_over(tmp_path, "control")
+    wanted = StatisticsFilter({"metric": "m1", "os": "Windows"})
+    rows = reader.statistics(SLUG, wanted)
+    assert [(r["branch"], r["xaxis_value"]) for r in rows] == [
+        (branch, day.isoformat()) for branch in ("control", "treatment") for day in DAYS
+    ]
+    assert all(r["comparison"] is None and r["os"] == "Windows" for r in rows)
+    compared = reader.statistics(SLUG, StatisticsFilter({"metric": "m1"}, comparisons=True))
+    assert {r["comparison"] for r in compared} == {None, "difference"}
+    assert len(compared) == 2 * len(DAYS) + len(DAYS)
+
+
+def test_an_unknown_filter_names_the_columns_there_are(tmp_path: Path) -> None:
+    reader = reader_over(tmp_path, "control")
+    with pytest.raises(InvalidQueryError, match="no column country; filter by branch"):
+        reader.statistics(SLUG, StatisticsFilter({"metric": "m0", "country": "DE"}))
