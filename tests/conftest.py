@@ -1,10 +1,11 @@
 """Shared fixtures: the real corpus, small config trees laid out like metric-hub, and a small
-synthetic telemetry set with helpers to read result tables."""
+synthetic telemetry set with helpers to read result tables, and a real PostgreSQL server."""
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 
 from opwatch.config.settings import Settings
 from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
+from tests.postgres import PostgresServer, running_server
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO.parent / "shared" / "corpus"
@@ -131,3 +133,19 @@ def all_tables(results: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Every partitioned result table's rows."""
     tables = sorted(p.name for p in (results / "tables").iterdir() if p.name != "projects_v1")
     return {table: table_rows(results, table) for table in tables}
+
+
+# --- a real PostgreSQL server: one per run, a fresh database per test ---------------------
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL server for the whole run, stopped and removed at the end."""
+    with running_server() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """The SQLAlchemy URL of a fresh, empty database on the test server, one per test."""
+    return postgres_server.create_database(f"test_{uuid.uuid4().hex}")

@@ -9,10 +9,10 @@
     ├── RenderError              a valid project cannot be turned into SQL (names the project)
     ├── EngineError              the engine failed or refused to run a query; carries the
     │                            project, the engine and the statement that failed
-    └── DetectionError           a series or a technique's arguments cannot be used for change
-                                 detection (names the technique and the fix)
-
-A later stage adds NotifyError below the root.
+    ├── DetectionError           a series or a technique's arguments cannot be used for change
+    │                            detection (names the technique and the fix)
+    └── NotifyError              a bug tracker, mail server, webhook or pushlog refused or
+                                 failed a request; carries the service and what it said
 """
 
 from __future__ import annotations
@@ -58,3 +58,16 @@ class EngineError(OpwatchError):
 
 class DetectionError(OpwatchError):
     """A series or a technique's arguments are unusable; the message names the fix."""
+
+
+class NotifyError(OpwatchError):
+    """A notification service (Bugzilla, SMTP, a webhook, a pushlog) failed a request.
+
+    ``service`` names it (``bugzilla``, ``smtp``, ``webhook``, ``pushlog``); ``status`` is the
+    HTTP or SMTP status code when there was one. The message says what the service answered
+    and what to check.
+    """
+
+    def __init__(self, message: str, *, service: str, status: int | None = None) -> None:
+        self.service, self.status = service, status
+        super().__init__(f"{service}: {message}")

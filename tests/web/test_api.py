@@ -66,6 +66,7 @@ def test_a_project_has_its_metrics_and_dimension_values_most_common_first(
     assert detail["reference_branch"] == "control"  # the demo compares treatment to control
     assert {m["name"] for m in detail["metrics"]} == {
         "gc_ms",
+        "gc_max_pause_ms_2",
         "uri_count",
         "active_ticks",
         "main_crashes",

@@ -2,10 +2,11 @@
 
 Commands register on :data:`app` when their module is imported: configuration
 (``validate``, ``show``), the ETL (``run``, ``backfill``, ``render``), ``detect``,
-``serve`` and ``demo``.
+``alerts``, ``serve`` and ``demo``.
 """
 
 from opwatch.cli import (
+    alerts_command,
     config_commands,
     demo_command,
     detect_command,
@@ -15,6 +16,7 @@ from opwatch.cli import (
 from opwatch.cli.app import app, main
 
 __all__ = [
+    "alerts_command",
     "app",
     "config_commands",
     "demo_command",

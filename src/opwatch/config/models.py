@@ -167,6 +167,8 @@ class MonitorSpec(Spec):
     change_detection_args: dict[str, Any] | None = None
     lower_is_better: bool | None = None
     platforms: list[Literal["Windows", "Linux", "Darwin", "All"]] | None = None
+    alert: bool | None = None
+    bugzilla_notification_emails: list[str] | None = None
 
 
 HISTOGRAM_STATISTICS = ("percentile",)

@@ -353,4 +353,6 @@ def _monitor(spec: MonitorSpec | None) -> Monitor:
         args=dict(spec.change_detection_args or {}),
         lower_is_better=spec.lower_is_better,
         platforms=tuple(spec.platforms) if spec.platforms else None,
+        alert=spec.alert,
+        emails=tuple(spec.bugzilla_notification_emails or ()),
     )

@@ -108,6 +108,10 @@ class Monitor:
     lower_is_better: bool | None = None
     platforms: tuple[str, ...] | None = None
     """Platforms whose series are searched; None: the run's choice (Windows, Linux, Darwin)."""
+    alert: bool | None = None
+    """Changes become bugs (True) or emails only (False); None: not said here."""
+    emails: tuple[str, ...] = ()
+    """``bugzilla_notification_emails``: who is needinfo'd or emailed, the first first."""
 
 
 @dataclass(frozen=True)
@@ -270,6 +274,8 @@ def _metric_config(metric: Metric) -> dict[str, Any]:
                 "change_detection_args": monitor.args,
                 "lower_is_better": monitor.lower_is_better,
                 "platforms": monitor.platforms,
+                "alert": monitor.alert,
+                "bugzilla_notification_emails": list(monitor.emails) or None,
             }
         )
     return config

@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from opwatch.config.alert_settings import AlertSettings
 from opwatch.config.diagnostics import Diagnostic
 from opwatch.config.source import read_toml
 
@@ -80,6 +81,7 @@ class Settings(BaseModel):
         default_factory=dict,
         description="Table names in configs → a local table, or Parquet files (a path or glob).",
     )
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
 def load_settings(path: Path | None) -> Settings | Diagnostic:
@@ -104,6 +106,7 @@ def load_settings(path: Path | None) -> Settings | Diagnostic:
     if settings.engine.database is not None:
         settings.engine.database = base / settings.engine.database
     settings.tables = {name: _local_path(base, source) for name, source in settings.tables.items()}
+    settings.alerts.metrics_yaml = [base / p for p in settings.alerts.metrics_yaml]
     metadata = settings.experiments.metadata
     if metadata and "://" not in metadata:
         settings.experiments.metadata = str(base / metadata)

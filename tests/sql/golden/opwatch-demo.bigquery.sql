@@ -39,7 +39,7 @@ WITH population_rows AS (
     branch
   FROM population
 ), metrics_0 AS (
-  /* main: gc_ms, uri_count, active_ticks */
+  /* main: gc_ms, gc_max_pause_ms_2, uri_count, active_ticks */
   SELECT
     _opwatch_submission_date AS submission_date,
     _opwatch_client_id AS client_id,
@@ -51,8 +51,15 @@ WITH population_rows AS (
         mozfun.hist.extract(payload.histograms.gc_ms)
       ).values AS values))
     ) AS _metric_0,
-    CAST(COALESCE(SUM(payload.processes.parent.scalars.browser_engagement_total_uri_count), 0) AS FLOAT64) AS _metric_1,
-    CAST(COALESCE(SUM(payload.simple_measurements.active_ticks), 0) AS FLOAT64) AS _metric_2
+    opwatch_normalized_histogram(
+      ARRAY_AGG(
+        STRUCT((
+          mozfun.hist.extract(payload.histograms.gc_max_pause_ms_2)
+        ).values AS values)
+      )
+    ) AS _metric_1,
+    CAST(COALESCE(SUM(payload.processes.parent.scalars.browser_engagement_total_uri_count), 0) AS FLOAT64) AS _metric_2,
+    CAST(COALESCE(SUM(payload.simple_measurements.active_ticks), 0) AS FLOAT64) AS _metric_3
   FROM (
     SELECT
       *,
@@ -87,8 +94,8 @@ WITH population_rows AS (
     _opwatch_build_id AS build_id,
     _opwatch_dimension_0 AS `os`,
     _opwatch_branch AS branch,
-    CAST(COUNTIF(payload.process_type = 'main' OR payload.process_type IS NULL) AS FLOAT64) AS _metric_3,
-    CAST(COUNT(*) AS FLOAT64) AS _metric_4
+    CAST(COUNTIF(payload.process_type = 'main' OR payload.process_type IS NULL) AS FLOAT64) AS _metric_4,
+    CAST(COUNT(*) AS FLOAT64) AS _metric_5
   FROM (
     SELECT
       *,
@@ -121,8 +128,9 @@ WITH population_rows AS (
     metrics_0._metric_0,
     metrics_0._metric_1,
     metrics_0._metric_2,
-    metrics_1._metric_3,
-    metrics_1._metric_4
+    metrics_0._metric_3,
+    metrics_1._metric_4,
+    metrics_1._metric_5
   FROM clients
   LEFT JOIN metrics_0
     ON metrics_0.submission_date = clients.submission_date
@@ -154,28 +162,28 @@ SELECT submission_date, client_id, branch, build_id, os, name, agg_type, valueFR
   build_id,
   `os`,
   CASE _column
-    WHEN '_metric_1'
-    THEN 'uri_count'
     WHEN '_metric_2'
-    THEN 'active_ticks'
+    THEN 'uri_count'
     WHEN '_metric_3'
-    THEN 'main_crashes'
+    THEN 'active_ticks'
     WHEN '_metric_4'
+    THEN 'main_crashes'
+    WHEN '_metric_5'
     THEN 'crash_rate'
   END AS name,
   CASE _column
-    WHEN '_metric_1'
-    THEN 'SUM'
     WHEN '_metric_2'
     THEN 'SUM'
     WHEN '_metric_3'
-    THEN 'COUNTIF'
+    THEN 'SUM'
     WHEN '_metric_4'
+    THEN 'COUNTIF'
+    WHEN '_metric_5'
     THEN 'COUNT'
   END AS agg_type,
   value
 FROM opwatch_clients
-UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_1, _metric_2, _metric_3, _metric_4)));
+UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_2, _metric_3, _metric_4, _metric_5)));
 
 COMMIT TRANSACTION;
 
@@ -191,10 +199,15 @@ SELECT submission_date, client_id, branch, build_id, os, probe, valueFROM (SELEC
   branch,
   build_id,
   `os`,
-  CASE _column WHEN '_metric_0' THEN 'gc_ms' END AS probe,
+  CASE _column
+    WHEN '_metric_0'
+    THEN 'gc_ms'
+    WHEN '_metric_1'
+    THEN 'gc_max_pause_ms_2'
+  END AS probe,
   value
 FROM opwatch_clients
-UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_0)));
+UNPIVOT INCLUDE NULLS (value FOR _column IN (_metric_0, _metric_1)));
 
 COMMIT TRANSACTION;
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the alert store (applied by ``AlertStore`` when it opens)."""
