@@ -3,6 +3,7 @@ synthetic telemetry set with helpers to read result tables, and a real PostgreSQ
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 import uuid
 from collections.abc import Callable, Iterator
@@ -12,9 +13,13 @@ from typing import Any
 
 import duckdb
 import pytest
+from aiosmtpd.controller import Controller
 
 from opwatch.config.settings import Settings
 from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
+from tests.alerts.bugzilla_server import FakeBugzilla
+from tests.alerts.http_helpers import free_port
+from tests.alerts.smtp_server import Inbox
 from tests.postgres import PostgresServer, running_server
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +106,44 @@ def four_weeks_results(four_weeks: GeneratedData, tmp_path_factory: pytest.TempP
     with open_runner(settings_for(four_weeks, folder)) as runner:
         assert runner.run([load_project(demo_project_path())], days(four_weeks)).ok
     return folder
+
+
+@pytest.fixture(scope="session")
+def four_weeks_detected(
+    four_weeks: GeneratedData, four_weeks_results: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The four weeks' results with the demo project's detections (read it, do not write:
+    an alert store given by URL keeps alerts elsewhere)."""
+    from opwatch.config import load_project
+    from opwatch.demo import demo_project_path
+    from opwatch.engines import create_engine
+    from opwatch.pipeline.detection import DetectionStep
+
+    results = tmp_path_factory.mktemp("four-weeks-detected") / "results"
+    shutil.copytree(four_weeks_results, results)
+    engine = create_engine(settings_for(four_weeks, results))
+    DetectionStep(engine).run(load_project(demo_project_path()))
+    engine.close()
+    return results
+
+
+@pytest.fixture
+def bugzilla() -> Iterator[FakeBugzilla]:
+    """A fake Bugzilla speaking REST on loopback (API key ``secret-key``), stopped after."""
+    with FakeBugzilla() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback (aiosmtpd) keeping what it accepts, and its port."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield inbox, controller.port
+    finally:
+        controller.stop()
 
 
 def settings_for(data: GeneratedData, results: Path, **engine: Any) -> Settings:

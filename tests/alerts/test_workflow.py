@@ -5,14 +5,11 @@ loopback); the bug is resolved → the next run records it; runs again → nothi
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
-from aiosmtpd.controller import Controller
 
 from opwatch.alerts.model import EMAILED, FILED
 from opwatch.alerts.setup import open_manager
@@ -23,10 +20,7 @@ from opwatch.config.resolved import Project
 from opwatch.config.settings import Settings
 from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
-from opwatch.engines import create_engine
-from opwatch.pipeline.detection import DetectionStep
 from tests.alerts.bugzilla_server import FakeBugzilla
-from tests.alerts.http_helpers import free_port
 from tests.alerts.smtp_server import Inbox
 from tests.conftest import FOUR_WEEKS, settings_for
 
@@ -64,31 +58,6 @@ gc:
 """
 
 
-@pytest.fixture(scope="module")
-def detected(
-    four_weeks: GeneratedData, four_weeks_results: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """The four weeks' results with the demo project's detections."""
-    results = tmp_path_factory.mktemp("alerts") / "results"
-    shutil.copytree(four_weeks_results, results)
-    engine = create_engine(settings_for(four_weeks, results))
-    DetectionStep(engine).run(demo())
-    engine.close()
-    return results
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    """A real SMTP server on loopback and its port."""
-    received = Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield received, controller.port
-    finally:
-        controller.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The alert store: SQLite in a file, or a fresh database on the test PostgreSQL."""
@@ -101,10 +70,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(
     four_weeks: GeneratedData,
-    detected: Path,
+    four_weeks_detected: Path,
     store_url: str,
     bugzilla: FakeBugzilla,
-    inbox: tuple[Inbox, int],
+    smtp_inbox: tuple[Inbox, int],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Settings:
@@ -116,9 +85,9 @@ def settings(
         metrics_yaml=[metrics_yaml],
         dashboard_url=DASHBOARD,
         bugzilla=BugzillaSettings(url=bugzilla.url, product="Toolkit", component="Telemetry"),
-        email=EmailServerSettings(host="127.0.0.1", port=inbox[1]),
+        email=EmailServerSettings(host="127.0.0.1", port=smtp_inbox[1]),
     )
-    return settings_for(four_weeks, detected).model_copy(update={"alerts": alerts})
+    return settings_for(four_weeks, four_weeks_detected).model_copy(update={"alerts": alerts})
 
 
 def demo() -> Project:
@@ -147,7 +116,10 @@ def stored(settings: Settings) -> AlertStore:
 
 
 def test_one_bug_one_email_then_the_resolution_and_nothing_twice(
-    settings: Settings, bugzilla: FakeBugzilla, inbox: tuple[Inbox, int], detected: Path
+    settings: Settings,
+    bugzilla: FakeBugzilla,
+    smtp_inbox: tuple[Inbox, int],
+    four_weeks_detected: Path,
 ) -> None:
     last_day = FOUR_WEEKS.end_date
     start = FOUR_WEEKS.regression_start.isoformat()
@@ -169,7 +141,7 @@ def test_one_bug_one_email_then_the_resolution_and_nothing_twice(
     store = stored(settings)
     alerts = store.find(AlertQuery(limit=10_000))
     gc_detections = [a for a in alerts if a.metric == "gc_ms" and a.source.startswith("detect")]
-    expected = planted_regressions(detected, "gc_ms")
+    expected = planted_regressions(four_weeks_detected, "gc_ms")
     assert expected, "the demo's regression must be detected"
     found = {(a.statistic, a.parameter, a.dimensions["os"]) for a in gc_detections}
     assert found == expected
@@ -179,14 +151,14 @@ def test_one_bug_one_email_then_the_resolution_and_nothing_twice(
         assert f"- {alert.series}: " in description
 
     # one email, to the monitor-only metric's owner, about its regressions
-    received, _ = inbox
+    received, _ = smtp_inbox
     assert len(received.envelopes) == 1
     assert received.envelopes[0].rcpt_tos == [PAUSE_OWNER]
     email = received.message()
     assert "gc_max_pause_ms_2" in email["Subject"]
     pauses = [a for a in alerts if a.metric == "gc_max_pause_ms_2"]
     assert {(a.statistic, a.parameter, a.dimensions["os"]) for a in pauses} == (
-        planted_regressions(detected, "gc_max_pause_ms_2")
+        planted_regressions(four_weeks_detected, "gc_max_pause_ms_2")
     )
     assert all(a.status == EMAILED and a.bug_id is None for a in pauses)
     body = email.get_body(("plain",))

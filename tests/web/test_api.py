@@ -141,6 +141,7 @@ def test_the_openapi_spec_documents_every_route(client: TestClient) -> None:
         "/api/v1/projects/{slug}",
         "/api/v1/projects/{slug}/statistics",
         "/api/v1/projects/{slug}/detections",
+        "/api/v1/alerts",
     }
 
 

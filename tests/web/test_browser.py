@@ -1,7 +1,7 @@
 """The dashboards in headless Chromium (Playwright driving /usr/bin/chromium) over a real
 server on loopback: the home page searches and sorts, percentile and dimension controls redraw
 the charts, a shared URL gives the same view, and the planted GC regression carries a
-detection marker on its day."""
+detection marker on its day, a click on which opens the metric's alerts."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from opwatch.alerts.store import AlertStore
 from opwatch.config import load_project
 from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
@@ -25,6 +26,7 @@ from opwatch.pipeline.detection import DetectionStep
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.web import create_app
 from tests.conftest import FOUR_WEEKS, settings_for
+from tests.web.alert_samples import sample_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 EMPTY_SLUG = "zz-empty"
@@ -48,8 +50,9 @@ def server(
     four_weeks_results: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[str]:
-    """The app over a copy of the four weeks' results with detections, and a second project
-    that has no results yet (for the home page's sorting), on a free port."""
+    """The app over a copy of the four weeks' results with detections, alerts of gc_ms and
+    uri_count at the planted change, and a second project that has no results yet (for the
+    home page's sorting), on a free port."""
     results = tmp_path_factory.mktemp("browser") / "results"
     shutil.copytree(four_weeks_results, results)
     settings = settings_for(four_weeks, results)
@@ -59,6 +62,11 @@ def server(
     empty = dataclasses.replace(demo, slug=EMPTY_SLUG, name="An empty project")
     engine.replace_table(PROJECTS_TABLE, [project_row(empty)], "slug", PROJECTS_COLUMNS)
     engine.close()
+    store = AlertStore.in_folder(results)
+    planted = FOUR_WEEKS.regression_start.isoformat()
+    uri_count = sample_alert(metric="uri_count", statistic="mean", parameter=None, position=planted)
+    store.add([sample_alert(position=planted), uri_count])
+    store.close()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -170,3 +178,29 @@ def test_the_planted_regression_has_a_marker_on_its_day(page: Page, server: str)
     planted = FOUR_WEEKS.regression_start.isoformat()
     assert [x for x, _ in markers] == [planted, planted]  # the histogram and the p95 series
     assert all("regression on treatment" in text for _, text in markers)
+
+
+def test_a_detection_marker_opens_the_alerts_of_its_metric(page: Page, server: str) -> None:
+    page.goto(f"{server}/projects/opwatch-demo?percentile=95&os=Windows")
+    drawn(page)
+    x, y = page.evaluate(
+        """() => {
+            const plot = document.querySelector('figure[data-metric="gc_ms"] .plot');
+            plot.scrollIntoView({ block: 'center' });
+            const marker = plot.data.find(t => t.meta === 'detection');
+            const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+            return [box.left + layout._size.l + layout.xaxis.d2p(marker.x[0]),
+                    box.top + layout._size.t + layout.yaxis.d2p(marker.y[0])];
+        }"""
+    )
+    page.mouse.move(x, y)
+    with page.expect_navigation():
+        page.mouse.click(x, y)
+    assert page.url == f"{server}/alerts?project=opwatch-demo&metric=gc_ms"
+    rows = page.locator("#alerts tbody tr")
+    assert rows.count() == 1 and "gc_ms, percentile 95, treatment" in rows.inner_text()
+    assert page.input_value("input[name=metric]") == "gc_ms"
+    page.goto(f"{server}/projects/opwatch-demo")
+    page.click('figure[data-metric="uri_count"] a.alerts')  # the chart's link: the same page
+    page.wait_for_url(f"{server}/alerts?project=opwatch-demo&metric=uri_count")
+    assert "uri_count, mean" in page.locator("#alerts tbody tr").inner_text()

@@ -14,8 +14,12 @@ MAX_LISTED = 50
 
 
 def strongest(alerts: Sequence[Alert]) -> Alert:
-    """The alert a bug or email leads with: the largest relative change."""
-    return max(alerts, key=lambda a: abs(a.relative_change or 0.0))
+    """The alert a bug or email leads with: a detected change before a rule hit (a rule
+    compares single days, noisier), then the largest relative change."""
+    return max(
+        alerts,
+        key=lambda a: (a.source.startswith("detection"), abs(a.relative_change or 0.0)),
+    )
 
 
 def dashboard_link(base: str, alert: Alert) -> str:

@@ -16,13 +16,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from opwatch.alerts.model import UNROUTED, Alert, Route
+from opwatch.alerts.model import UNROUTED, Alert, Route, series_identity
 from opwatch.alerts.monitoring import GleanMonitor, Owners, owners_of
 from opwatch.alerts.revisions import RevisionResolver, build_time, day_window
 from opwatch.alerts.rules import RuleHit, evaluate
 from opwatch.alerts.store import AlertStore, now
 from opwatch.config.resolved import Project
-from opwatch.errors import NotifyError
+from opwatch.errors import NotifyError, ProjectNotFoundError
 from opwatch.pipeline.detection import platform_dimension, platform_name
 from opwatch.results import ResultsReader, StatisticsFilter
 
@@ -45,14 +45,18 @@ class Ingest:
     def run(self, project: Project, day: date) -> list[Alert]:
         """Store the project's new alerts; the ones added."""
         owners = {metric.name: owners_of(metric, self.monitors) for metric in project.metrics}
-        detail = self.reader.project(project.slug)
+        try:
+            detail = self.reader.project(project.slug)
+        except ProjectNotFoundError:
+            log.info("%s: no results yet, no alerts", project.slug)
+            return []
         oldest = _oldest(detail.summary.last_day, self.lookback_days)
         drafts = [
             *self._from_detections(project, owners, day),
             *self._from_rules(project, owners, day, detail.reference_branch),
         ]
-        fresh = [a for a in drafts if date_of(a.position) >= oldest and not self._seen(a)]
-        added = self.store.add(fresh)
+        recent = [a for a in drafts if date_of(a.position) >= oldest]
+        added = self.store.add([a for a in _once(recent) if not self._seen(a)])
         for alert in added:
             if alert.status == UNROUTED:
                 log.info("%s: alert on %s: %s", alert.project, alert.series, alert.note)
@@ -199,6 +203,17 @@ def _window(xaxis: str, previous: str | None, position: str) -> tuple[datetime, 
         return (build_time(previous) if previous else end - timedelta(days=1)), end
     first = date.fromisoformat(previous or position)
     return day_window(first)[0], day_window(date.fromisoformat(position))[1]
+
+
+def _once(alerts: Sequence[Alert]) -> list[Alert]:
+    """``alerts`` without those a kept one of the same series and direction is near."""
+    kept: list[Alert] = []
+    for alert in alerts:
+        near = set(_positions_near(alert))
+        same = (series_identity(alert), alert.direction)
+        if not any((series_identity(k), k.direction) == same and k.position in near for k in kept):
+            kept.append(alert)
+    return kept
 
 
 def _positions_near(alert: Alert) -> list[str]:

@@ -15,12 +15,14 @@ Two sources, Glean's first:
 from __future__ import annotations
 
 import re
+import textwrap
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from glean_parser import parser as glean
 from pydantic import ValidationError
 
@@ -61,8 +63,14 @@ def read_metrics_yaml(paths: Sequence[Path]) -> list[GleanMonitor]:
         # glean_parser still uses jsonschema's RefResolver, deprecated upstream: not ours to fix
         warnings.filterwarnings("ignore", "jsonschema.RefResolver", DeprecationWarning)
         found = glean.parse_objects(list(paths), {"allow_reserved": True})
-        texts = [str(text) for text in found]
-    problems = [Diagnostic(_file_of(text, paths), "", text.strip()) for text in texts]
+        try:
+            texts = [str(text) for text in found]
+        except (ValueError, TypeError, OSError) as error:  # glean_parser raises some bare
+            names = ", ".join(str(path) for path in paths)
+            raise ConfigError(
+                [Diagnostic(paths[0], "", f"glean_parser failed on {names}: {error}")]
+            ) from error
+    problems = [_glean_diagnostic(text, paths) for text in texts]
     monitors: list[GleanMonitor] = []
     for category, metrics in found.value.items():
         for name, metric in metrics.items():
@@ -129,6 +137,28 @@ def _first(*values: bool | None) -> Any:
     return next((value for value in values if value is not None), None)
 
 
-def _file_of(text: str, paths: Sequence[Path]) -> Path:
-    """The file a glean_parser message is about (its text names it), else the first."""
-    return next((path for path in paths if str(path) in text), paths[0])
+def _glean_diagnostic(text: str, paths: Sequence[Path]) -> Diagnostic:
+    """A glean_parser message (``<resolved path>[:line]: ...``) as a Diagnostic of its file."""
+    file = next((path for path in paths if text.startswith(f"{path.resolve()}:")), paths[0])
+    rest = text.removeprefix(f"{file.resolve()}:")
+    line = re.match(r"(\d+):", rest)
+    message = textwrap.dedent(rest[line.end() :] if line else rest).strip()
+    return Diagnostic(file, _metric_of(text), message, line=int(line.group(1)) if line else None)
+
+
+def _metric_of(text: str) -> str:
+    """The ``category.name`` a glean_parser message is about: named in its header, or the two
+    outer keys of the YAML it quotes (a schema error); '' when it is about no one metric."""
+    header = re.search(r"On instance ([\w.]+)", text)
+    if header:
+        return header.group(1)
+    quoted = re.search(r"```\n(.*?)\n\s*```", text, re.DOTALL)
+    try:
+        node = yaml.safe_load(textwrap.dedent(quoted.group(1))) if quoted else None
+    except yaml.YAMLError:
+        return ""
+    keys: list[str] = []
+    while isinstance(node, dict) and len(node) == 1 and len(keys) < 2:
+        key, node = next(iter(node.items()))
+        keys.append(str(key))
+    return ".".join(keys) if len(keys) == 2 else ""

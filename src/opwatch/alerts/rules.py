@@ -11,7 +11,8 @@ The rules mean what they mean in OpMon (see ``reference/opmon.md``), without its
   of the ``window_size`` before by more than ``max_relative_change`` of the last mean.
 
 A rule that keeps firing day after day is one change: a hit is reported at the first x value
-of each run of consecutive firing values (the alert manager turns hits into alerts).
+of each run of firing values, a run going on across fewer than ``QUIET`` quiet values (the
+alert manager turns hits into alerts).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from typing import Any
 from opwatch.config.resolved import Alert as Rule
 
 Row = dict[str, Any]
+QUIET = 7
+"""Quiet x values (days or builds) after which a rule firing again is a new hit."""
 
 
 @dataclass(frozen=True)
@@ -181,12 +184,13 @@ def _mean(rows: Sequence[Row]) -> float | None:
 
 
 def _streak_starts(rule: Rule, firing: Firing) -> Iterator[RuleHit]:
-    """The first firing row of each run of firing rows, per series."""
+    """The first firing row of each run of firing rows, per series; a run goes on across
+    fewer than ``QUIET`` quiet rows (an interval near its limit flickers)."""
     for marks in firing.values():
-        was_firing = False
+        quiet = QUIET
         previous_x = None
         for row, why, before, after in marks:
-            if why is not None and not was_firing:
+            if why is not None and quiet >= QUIET:
                 yield RuleHit(rule, row, previous_x, why, before, after)
-            was_firing = why is not None
+            quiet = 0 if why is not None else quiet + 1
             previous_x = str(row["xaxis_value"])

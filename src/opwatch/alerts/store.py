@@ -95,7 +95,9 @@ class AlertStore:
         with self.engine.begin() as connection:
             for alert in new:
                 statement = self._insert_ignoring(alerts).values(**_alert_row(alert))
-                if connection.execute(statement).rowcount:
+                # RETURNING, not rowcount: PostgreSQL's driver reports -1 rows either way
+                inserted = connection.execute(statement.returning(alerts.c.key)).first()
+                if inserted is not None:
                     added.append(alert.key)
         return self.by_keys(added)
 

@@ -102,8 +102,10 @@ def configure_logging(quiet: bool) -> None:
         handlers=[handler],
         force=True,
     )
-    # sqlglot notes each dialect adjustment it makes (array index offsets) at INFO
-    logging.getLogger("sqlglot").setLevel(logging.WARNING)
+    # sqlglot notes each dialect adjustment it makes (array index offsets) at INFO, Alembic
+    # its migration context, httpx every request: opwatch's own lines say what happened
+    for chatty in ("sqlglot", "alembic", "httpx"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 def count(number: int, noun: str) -> str:

@@ -19,6 +19,8 @@ import tomli_w
 import typer
 from rich.progress import Progress
 
+from opwatch.alerts.setup import open_manager
+from opwatch.cli.alerts_command import steps_table
 from opwatch.cli.app import (
     EXIT_RUN_FAILED,
     app,
@@ -67,7 +69,8 @@ def demo(
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Dashboards' port.")] = 8000,
 ) -> None:
     """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, detect
-    changes, summarize, then serve the dashboards on localhost (Ctrl-C stops)."""
+    changes, turn them into alerts, summarize, then serve the dashboards on localhost (Ctrl-C
+    stops)."""
     configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
@@ -79,6 +82,8 @@ def demo(
         result = run_projects(runner, projects, all_days, force=fresh, within_window=False)
     summaries, failed = detect_projects(settings, projects, missing_ok=True)
     print_detections(summaries, show=10)
+    with open_manager(settings) as manager:
+        out.print(steps_table(manager.run(projects, data.end_date), data.end_date))
     for message in failed:
         err.print(message, style="red", markup=False, highlight=False)
     _print_next_steps(folder, spec, data)
@@ -148,6 +153,7 @@ def _write_installation(folder: Path, data: GeneratedData) -> Settings:
             "config": {"projects": "config/opmon"},
             "engine": {"name": "duckdb", "results": "results"},
             "tables": tables,
+            "alerts": {"metrics_yaml": ["config/glean/metrics.yaml"]},
         }
     )
     path = folder / "opwatch.toml"
@@ -174,6 +180,13 @@ def _print_next_steps(folder: Path, spec: DemoSpec, data: GeneratedData) -> None
         highlight=False,
     )
     out.print(f"Results: {folder / 'results' / 'tables'} (Parquet, one file per day).")
+    out.print(
+        "Alerts: the GC regressions wait in results/alerts.sqlite for a bug tracker and a mail "
+        "server: set [alerts.bugzilla] and [alerts.email] in opwatch.toml, then opwatch alerts "
+        "(docs/alerts.md).",
+        highlight=False,
+        markup=False,
+    )
     out.print(
         f"Next: cd {folder} && opwatch run --date {data.end_date} --force   "
         "(settings in opwatch.toml)",

@@ -1,4 +1,5 @@
-"""``/api/v1``: projects, one project, its statistics and its detections, as JSON."""
+"""``/api/v1``: projects, one project, its statistics and its detections, and the alerts, as
+JSON."""
 
 from __future__ import annotations
 
@@ -8,9 +9,20 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from opwatch.alerts.model import OPEN_STATUSES
+from opwatch.alerts.store import AlertStore
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
-from opwatch.web.models import DetectionRows, Problem, Project, ProjectDetails, StatisticRows
+from opwatch.web.alert_filters import MAX_LIMIT, STATUSES, AlertFilters, check_names
+from opwatch.web.models import (
+    AlertRow,
+    AlertRows,
+    DetectionRows,
+    Problem,
+    Project,
+    ProjectDetails,
+    StatisticRows,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
 ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem}}
@@ -23,6 +35,18 @@ def reader(request: Request) -> ResultsReader:
 
 
 Reader = Annotated[ResultsReader, Depends(reader)]
+
+
+def alert_store(request: Request) -> AlertStore:
+    """The app's alert store (opened with the app)."""
+    found: AlertStore = request.app.state.alert_store
+    return found
+
+
+def bugzilla_url(request: Request) -> str | None:
+    """The bug tracker's base URL, when one is configured (for bug links)."""
+    bugzilla = request.app.state.settings.alerts.bugzilla
+    return None if bugzilla is None else str(bugzilla.url)
 
 
 @router.get("/projects", response_model=list[Project])
@@ -83,3 +107,38 @@ def _csv(rows: list[dict[str, Any]], name: str) -> Response:
 def detections(slug: str, results: Reader) -> DetectionRows:
     """The changes the last ``opwatch detect`` found, shifts first, strongest first."""
     return DetectionRows(project=slug, rows=results.detections(slug))
+
+
+def alert_filters(
+    request: Request,
+    status: Annotated[
+        str | None,
+        Query(
+            description=f"open (any of {', '.join(OPEN_STATUSES)}) or one of {', '.join(STATUSES)}"
+        ),
+    ] = None,
+    project: Annotated[str | None, Query(description="A project's slug")] = None,
+    metric: Annotated[str | None, Query(description="A metric's name")] = None,
+    since: Annotated[
+        str | None, Query(description="YYYY-MM-DD: alerts created on this day or later")
+    ] = None,
+    until: Annotated[
+        str | None, Query(description="YYYY-MM-DD: alerts created on this day or earlier")
+    ] = None,
+    limit: Annotated[str | None, Query(description=f"At most this many (1 to {MAX_LIMIT})")] = None,
+) -> AlertFilters:
+    """The alert filters of the query string; a bad one is a 400 that says what to give."""
+    check_names(request.query_params)
+    given = {"status": status, "project": project, "metric": metric}
+    return AlertFilters.parse(given | {"since": since, "until": until, "limit": limit})
+
+
+@router.get("/alerts", response_model=AlertRows, responses=ERRORS)
+def alerts(
+    filters: Annotated[AlertFilters, Depends(alert_filters)],
+    store: Annotated[AlertStore, Depends(alert_store)],
+    bugzilla: Annotated[str | None, Depends(bugzilla_url)],
+) -> AlertRows:
+    """Alerts of ``opwatch alerts``, the newest change first; empty filters are ignored."""
+    rows = [AlertRow.of(alert, bugzilla) for alert in filters.find(store)]
+    return AlertRows(filters=filters.as_query(), limit=filters.limit, rows=rows)

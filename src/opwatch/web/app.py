@@ -1,39 +1,55 @@
-"""The FastAPI app: the results reader, the API routes, errors as JSON with a fix."""
+"""The FastAPI app: the results reader, the alert store, the API routes and pages, errors as
+JSON with a fix."""
 
 from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from opwatch import __version__
+from opwatch.alerts.setup import open_store
 from opwatch.config.settings import Settings
 from opwatch.engines import create_engine
 from opwatch.errors import ProjectNotFoundError
 from opwatch.pipeline.state import RunState
 from opwatch.results import ResultsReader
 from opwatch.results.reader import InvalidQueryError
-from opwatch.web import api, pages
+from opwatch.web import alerts_pages, api, pages
 
 
 def create_app(settings: Settings) -> FastAPI:
-    """The app over the results that ``settings`` point at (read-only)."""
+    """The app over the results that ``settings`` point at (read-only) and the alert store
+    (opened here, closed when the server stops)."""
     app = FastAPI(
         title="opwatch",
         version=__version__,
         description="Operational monitoring results: projects, statistics with confidence "
-        "intervals, and detected changes.",
+        "intervals, detected changes, and the alerts raised on them.",
+        lifespan=_lifespan,
     )
     state = settings.engine.state
     run_state = RunState(state) if state else RunState.in_folder(settings.engine.results)
     app.state.reader = ResultsReader(create_engine(settings), run_state)
     app.state.settings = settings
+    app.state.alert_store = open_store(settings)  # made (and migrated) if there is none yet
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(alerts_pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     app.add_exception_handler(ProjectNotFoundError, _not_found)
     app.add_exception_handler(InvalidQueryError, _bad_request)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Release the alert store's connections when the server stops."""
+    yield
+    app.state.alert_store.close()
 
 
 async def _not_found(request: Request, error: Exception) -> Response:

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from opwatch.alerts.content import dashboard_link
+from opwatch.alerts.model import Alert
 from opwatch.results import ProjectDetail, ProjectSummary
 
 
@@ -75,6 +77,65 @@ class DetectionRows(BaseModel):
 
     project: str
     rows: list[dict[str, Any]]
+
+
+class AlertRow(BaseModel):
+    """An alert (docs/alerts.md), with the links the Alerts page shows."""
+
+    id: int
+    project: str
+    metric: str
+    statistic: str
+    parameter: str | None
+    branch: str | None
+    dimensions: dict[str, str | None]
+    xaxis: str = Field(description="submission_date or build_id")
+    position: str = Field(description="The x-axis value where the new level starts")
+    previous_position: str | None = Field(description="The last x-axis value before it")
+    source: str = Field(description="detection:<technique> or rule:<name>")
+    direction: str | None
+    before: float | None
+    after: float | None
+    relative_change: float | None
+    p_value: float | None
+    message: str
+    route: str = Field(description="bug, email or none")
+    recipients: list[str]
+    group_key: str
+    revision_range: dict[str, Any] | None = Field(
+        description="The pushes to look at: url, pushes, from_revision, to_revision"
+    )
+    status: str = Field(description="new, filed, emailed, unrouted, or a resolution")
+    note: str | None
+    bug_id: int | None
+    day: date = Field(description="The day of the opwatch alerts run that created it")
+    created_at: datetime
+    updated_at: datetime
+    series: str = Field(description="The series in words")
+    change_text: str = Field(description="before → after (relative change)")
+    dashboard_url: str = Field(description="The dashboard showing the series")
+    bug_url: str | None = Field(description="The bug, when a bug tracker is configured")
+
+    @classmethod
+    def of(cls, alert: Alert, bugzilla: str | None) -> AlertRow:
+        """The row of a stored alert; ``bugzilla``: the tracker's base URL, if any."""
+        bug_url = None
+        if bugzilla and alert.bug_id is not None:
+            bug_url = f"{bugzilla.rstrip('/')}/show_bug.cgi?id={alert.bug_id}"
+        values = {name: getattr(alert, name) for name in cls.model_fields if hasattr(alert, name)}
+        return cls(
+            **values | {"id": alert.id, "recipients": list(alert.recipients)},
+            dashboard_url=f"{dashboard_link('', alert)}#metric-{alert.metric}",
+            bug_url=bug_url,
+        )
+
+
+class AlertRows(BaseModel):
+    """Alerts matching the filters, the newest change first."""
+
+    filters: dict[str, str] = Field(description="The filters applied (unset ones left out)")
+    limit: int = Field(description="At most this many rows are listed")
+    rows: list[AlertRow]
 
 
 class Problem(BaseModel):

@@ -1,5 +1,6 @@
 // A project's charts: rows from the JSON API, one line per branch with its confidence band,
-// the difference to the reference branch below, detections as markers. The view is the URL.
+// the difference to the reference branch below, detections as markers (a click on one opens the
+// metric's alerts). The view is the URL.
 (function () {
   "use strict";
   const body = document.body.dataset;
@@ -21,7 +22,7 @@
   function toUrl() {
     const params = new URLSearchParams();
     for (const select of form.querySelectorAll("select")) params.set(select.name, select.value);
-    history.replaceState(null, "", location.pathname + "?" + params.toString());
+    history.replaceState(null, "", location.pathname + "?" + params.toString() + location.hash);
   }
 
   function filters(chart) {
@@ -65,7 +66,20 @@
       return { x: [d.xaxis_value], y: [row ? row.point : d.after], mode: "markers", showlegend: false,
         marker: { symbol: "triangle-up", size: 14, color: d.classification === "regression" ? "#b00020" : "#444" },
         name: "detection", meta: "detection",
-        hovertemplate: `${d.classification} on ${d.branch} since ${d.xaxis_value}<br>${d.feature} ${d.before.toPrecision(4)} → ${d.after.toPrecision(4)} (${change})<br>score ${d.score.toFixed(1)}, ${d.technique}<extra></extra>` };
+        hovertemplate: `${d.classification} on ${d.branch} since ${d.xaxis_value}<br>${d.feature} ${d.before.toPrecision(4)} → ${d.after.toPrecision(4)} (${change})<br>score ${d.score.toFixed(1)}, ${d.technique}<br>click: its alerts<extra></extra>` };
+    });
+  }
+
+  // A click on a detection opens the Alerts page of the chart's metric (the figcaption's link).
+  // The branch's own point sits under the marker and is nearer in plotly's hover, so a click on
+  // either, at a detection's x, counts.
+  function linkMarkers(chart, plot) {
+    if (plot.dataset.linked) return;
+    plot.dataset.linked = "true";
+    plot.on("plotly_click", (event) => {
+      const days = plot.data.filter(t => t.meta === "detection").map(t => t.x[0]);
+      const hit = event.points.some(p => p.data.meta === "detection" || days.includes(p.data.x[p.pointNumber]));
+      if (hit) location.assign(chart.querySelector("a.alerts").href);
     });
   }
 
@@ -91,7 +105,9 @@
     const traces = branches.filter(b => byBranch[b]).flatMap((b, i) => band(byBranch[b], b, colors[i % colors.length]));
     const found = markers(chart, params, byBranch);
     chart.dataset.detections = String(found.length);
-    Plotly.react(chart.querySelector(".plot"), traces.concat(found), layout(""), { responsive: true, displaylogo: false });
+    const plot = chart.querySelector(".plot");
+    Plotly.react(plot, traces.concat(found), layout(""), { responsive: true, displaylogo: false });
+    linkMarkers(chart, plot);
     const diffs = branches.filter(b => b !== reference).map((b, i) => differences.filter(r => r.branch === b))
       .filter(r => r.length);
     const comparison = chart.querySelector(".plot.comparison");

@@ -1,0 +1,134 @@
+"""The filters of the Alerts page and of ``/api/v1/alerts``: read from the query string,
+checked (a bad value is a 400 that says what to give instead), asked of the alert store.
+
+The page and the API take the same parameters, so that a page's URL and its JSON agree:
+``status`` (a status, or ``open`` for any status still waiting on someone), ``project``,
+``metric``, ``since`` and ``until`` (the day of the manager run that created the alert,
+inclusive) and ``limit``. An empty value (a form's "any") is no filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+
+from starlette.datastructures import QueryParams
+
+from opwatch.alerts.model import OPEN_STATUSES, RESOLUTIONS, Alert
+from opwatch.alerts.store import AlertQuery, AlertStore
+from opwatch.results.reader import InvalidQueryError
+
+OPEN = "open"
+STATUSES = (*OPEN_STATUSES, *RESOLUTIONS.values(), "resolved")
+"""Every status an alert can have: waiting on someone first, then the resolutions."""
+DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """Which alerts to list (None: any)."""
+
+    status: str | None = None
+    project: str | None = None
+    metric: str | None = None
+    since: date | None = None
+    until: date | None = None
+    limit: int = DEFAULT_LIMIT
+
+    @classmethod
+    def parse(cls, values: Mapping[str, str | None]) -> AlertFilters:
+        """The filters of raw query values; InvalidQueryError names the first bad one."""
+        given = {name: _given(values.get(name)) for name in FILTER_NAMES}
+        since, until = _day("since", given["since"]), _day("until", given["until"])
+        if since and until and since > until:
+            raise InvalidQueryError(f"since {since} is after until {until}: swap them")
+        return cls(
+            status=_status(given["status"]),
+            project=given["project"],
+            metric=given["metric"],
+            since=since,
+            until=until,
+            limit=_limit(given["limit"]),
+        )
+
+    @classmethod
+    def of_query(cls, params: QueryParams) -> AlertFilters:
+        """The filters of a request's query string: only known names, each at most once."""
+        check_names(params)
+        return cls.parse(params)
+
+    def as_query(self) -> dict[str, str]:
+        """The filters that are set, as query parameters (the page's and API's URL)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        if self.limit == DEFAULT_LIMIT:
+            del values["limit"]
+        return {name: str(value) for name, value in values.items() if value is not None}
+
+    @property
+    def any_set(self) -> bool:
+        """Whether anything narrows the list."""
+        return bool(self.as_query())
+
+    def find(self, store: AlertStore) -> list[Alert]:
+        """The matching alerts, newest change first (``open``: one query per open status,
+        merged in the store's order)."""
+        statuses = OPEN_STATUSES if self.status == OPEN else (self.status,)
+        found = [alert for status in statuses for alert in store.find(self._query(status))]
+        if len(statuses) > 1:
+            found.sort(key=lambda alert: alert.id or 0)
+            found.sort(key=lambda alert: alert.position, reverse=True)
+        return found[: self.limit]
+
+    def _query(self, status: str | None) -> AlertQuery:
+        return AlertQuery(
+            status=status,
+            project=self.project,
+            metric=self.metric,
+            since=self.since,
+            until=self.until,
+            limit=self.limit,
+        )
+
+
+FILTER_NAMES = tuple(f.name for f in fields(AlertFilters))
+
+
+def check_names(params: QueryParams) -> None:
+    """Refuse a misspelt filter (it would silently list everything) and a repeated one."""
+    unknown = sorted(set(params) - set(FILTER_NAMES))
+    if unknown:
+        known = ", ".join(FILTER_NAMES)
+        raise InvalidQueryError(f"unknown filter {', '.join(unknown)}: the filters are {known}")
+    repeated = sorted(name for name in params if len(params.getlist(name)) > 1)
+    if repeated:
+        raise InvalidQueryError(f"give {', '.join(repeated)} once: one value per filter")
+
+
+def _given(value: str | None) -> str | None:
+    value = (value or "").strip()
+    return value or None
+
+
+def _status(value: str | None) -> str | None:
+    if value is None or value in (OPEN, *STATUSES):
+        return value
+    choices = ", ".join((OPEN, *STATUSES))
+    raise InvalidQueryError(f'unknown status "{value}": give one of {choices}, or none for any')
+
+
+def _day(name: str, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InvalidQueryError(f'{name} "{value}" is not a date: give YYYY-MM-DD') from None
+
+
+def _limit(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_LIMIT
+    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
+        raise InvalidQueryError(f'limit "{value}" is not a number from 1 to {MAX_LIMIT}')
+    return int(value)
