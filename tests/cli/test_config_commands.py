@@ -19,7 +19,17 @@ COMMANDS = sorted(
 
 
 def test_commands_are_the_documented_ones() -> None:
-    assert COMMANDS == ["backfill", "demo", "detect", "render", "run", "serve", "show", "validate"]
+    assert COMMANDS == [
+        "alerts",
+        "backfill",
+        "demo",
+        "detect",
+        "render",
+        "run",
+        "serve",
+        "show",
+        "validate",
+    ]
 
 
 @pytest.mark.parametrize("command", [[], *([c] for c in COMMANDS)])

@@ -133,7 +133,7 @@ def test_projects_v1_holds_one_row_per_project_replaced_on_rerun(
         f"SELECT slug, xaxis, branches, dimensions, json_array_length(metrics) "
         f"FROM '{results}/tables/projects_v1/data.parquet'"
     ).fetchall()
-    assert rows == [("opwatch-demo", "submission_date", ["control", "treatment"], ["os"], 5)]
+    assert rows == [("opwatch-demo", "submission_date", ["control", "treatment"], ["os"], 6)]
     assert statuses == {SUCCESS}
 
 

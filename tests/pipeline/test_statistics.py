@@ -241,7 +241,11 @@ def test_comparisons_are_stored_for_configured_percentiles_only(default: Path) -
     compared = statistics[statistics["comparison"].notna()]
     percentiles = compared[compared["statistic"] == "percentile"]
     by_metric = percentiles.groupby("metric")["parameter"].agg(set).to_dict()
-    assert by_metric == {"uri_count": {"50", "90"}, "gc_ms": {"25", "50", "75", "95"}}
+    assert by_metric == {
+        "uri_count": {"50", "90"},
+        "gc_ms": {"25", "50", "75", "95"},
+        "gc_max_pause_ms_2": {"50", "95"},
+    }
     assert "histogram" not in set(compared["statistic"])
 
 
