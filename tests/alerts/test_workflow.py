@@ -5,6 +5,7 @@ loopback); the bug is resolved → the next run records it; runs again → nothi
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from opwatch.config.settings import Settings
 from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
 from tests.alerts.bugzilla_server import FakeBugzilla
+from tests.alerts.http_helpers import Reply, serving
 from tests.alerts.smtp_server import Inbox
 from tests.conftest import FOUR_WEEKS, settings_for
 
@@ -205,3 +207,37 @@ def test_a_crash_after_filing_resumes_without_a_second_bug(
     [run] = [r for r in store.runs() if r["day"] == FOUR_WEEKS.end_date]
     assert run["error"] is None and run["finished_at"] is not None
     store.close()
+
+
+def test_every_alert_is_posted_to_each_webhook_once(settings: Settings) -> None:
+    with serving(lambda request: Reply(204)) as receiver:
+        hooked = settings.model_copy(
+            update={"alerts": settings.alerts.model_copy(update={"webhooks": [receiver.url]})}
+        )
+        first = run_alerts(hooked, FOUR_WEEKS.end_date)
+        run_alerts(hooked, FOUR_WEEKS.end_date)
+    store = stored(settings)
+    alerts = store.find(AlertQuery(limit=10_000))
+    store.close()
+    posted = [json.loads(request.body) for request in receiver.received]
+    assert first["posted"] == len(posted) == len(alerts)
+    assert sorted(p["alert"]["key"] for p in posted) == sorted(a.key for a in alerts)
+    keys = [request.headers["idempotency-key"] for request in receiver.received]
+    assert sorted(keys) == sorted(a.key for a in alerts)
+    assert all(p["links"]["dashboard"].startswith(f"{DASHBOARD}/projects/") for p in posted)
+
+
+def test_two_metrics_of_one_day_share_a_bug_and_both_owners_are_asked(
+    settings: Settings, bugzilla: FakeBugzilla, smtp_inbox: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    both_bugs = tmp_path / "both.yaml"
+    both_bugs.write_text(METRICS_YAML.replace("alert: false", "alert: true"))
+    alerts = settings.alerts.model_copy(update={"metrics_yaml": [both_bugs]})
+    run_alerts(settings.model_copy(update={"alerts": alerts}), FOUR_WEEKS.end_date)
+    assert len(bugzilla.bugs) == 1, [b["summary"] for b in bugzilla.bugs.values()]
+    [bug] = bugzilla.bugs.values()
+    asked = [f["requestee"] for f in bug["flags"] if f["name"] == "needinfo" and f["status"] == "?"]
+    assert sorted(asked) == sorted([GC_OWNERS[0], PAUSE_OWNER])
+    description = bug["comments"][0]["text"]
+    assert "gc_max_pause_ms_2, " in description and "gc_ms, " in description
+    assert smtp_inbox[0].envelopes == []

@@ -153,6 +153,9 @@ class AlertManager:
                 version=settings.version,
             )
             log.info("%s: filed bug %d, needinfo %s", group_key, bug_id, lead.recipients[0])
+            for owner in _first_owners(alerts)[1:]:  # other metrics of the group have owners too
+                bugzilla.needinfo(bug_id, owner)
+                log.info("%s: needinfo %s on bug %d", group_key, owner, bug_id)
         self.store.add_bug(
             StoredBug(bug_id, group_key, lead.project, lead.metric, lead.position, "NEW", "", now())
         )
@@ -198,15 +201,17 @@ class AlertManager:
         log.info("linked %d alert(s) to bug %d", len(alerts), bug_id)
 
     def _bug_to_join(self, group_key: str, alerts: list[Alert]) -> int | None:
-        """The bug of the group, else an open bug of the same project and metric for a change
-        at most ``link_window_days`` away (one regression seen a few days apart is one bug)."""
+        """The bug of the group, else an open bug of the project holding an alert of the same
+        metric, for a change at most ``link_window_days`` away (one regression seen a few days
+        apart is one bug)."""
         own = self.store.bug_for_group(group_key)
         if own is not None:
             return own.id
         window = timedelta(days=self.settings.link_window_days)
         for bug in self.store.open_bugs():
+            metrics = {bug.metric} | {a.metric for a in self._of_bug(bug.id)}
             for alert in alerts:
-                if (bug.project, bug.metric) != (alert.project, alert.metric):
+                if alert.project != bug.project or alert.metric not in metrics:
                     continue
                 if abs(date_of(alert.position) - date_of(bug.position)) <= window:
                     return bug.id
@@ -270,7 +275,7 @@ class AlertManager:
     def post_webhooks(self) -> int:
         """Alerts posted to webhooks (each alert once per webhook)."""
         posted = 0
-        recent = [a for a in self.store.find() if a.status != "fixed"]
+        recent = self.store.find(AlertQuery(limit=100_000)) if self.notifiers.webhooks else []
         for webhook in self.notifiers.webhooks:
             states = self.store.delivery_states("webhook", webhook.url, [a.id or 0 for a in recent])
             for alert in (a for a in recent if states.get(a.id or 0) != SENT):
@@ -299,6 +304,16 @@ def _message_id(to: str, ids: Sequence[int]) -> str:
     """The same email gets the same Message-ID, so that a resend can be recognized."""
     digest = hashlib.sha256(f"{to}|{sorted(ids)}".encode()).hexdigest()[:24]
     return f"<opwatch-{digest}@opwatch>"
+
+
+def _first_owners(alerts: Sequence[Alert]) -> list[str]:
+    """The first owner of each metric among ``alerts``, the strongest alert's first."""
+    lead = content.strongest(alerts)
+    owners = [lead.recipients[0]] if lead.recipients else []
+    for alert in alerts:
+        if alert.recipients and alert.recipients[0] not in owners:
+            owners.append(alert.recipients[0])
+    return owners
 
 
 def _earliest(group: tuple[str, list[Alert]]) -> str:
