@@ -11,11 +11,10 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from opwatch import __version__
-from opwatch.alerts.setup import open_store
+from opwatch.alerts.setup import open_store, run_state
 from opwatch.config.settings import Settings
 from opwatch.engines import create_engine
 from opwatch.errors import ProjectNotFoundError
-from opwatch.pipeline.state import RunState
 from opwatch.results import ResultsReader
 from opwatch.results.reader import InvalidQueryError
 from opwatch.web import alerts_pages, api, pages
@@ -31,9 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
         "intervals, detected changes, and the alerts raised on them.",
         lifespan=_lifespan,
     )
-    state = settings.engine.state
-    run_state = RunState(state) if state else RunState.in_folder(settings.engine.results)
-    app.state.reader = ResultsReader(create_engine(settings), run_state)
+    app.state.reader = ResultsReader(create_engine(settings), run_state(settings))
     app.state.settings = settings
     app.state.alert_store = open_store(settings)  # made (and migrated) if there is none yet
     app.include_router(api.router)
