@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from opwatch.alerts.model import Alert
 from opwatch.alerts.store import AlertQuery, AlertStore, StoredBug
+from tests.alerts.samples import sample_alert
 
 STAMP = datetime(2026, 10, 20, 6, 30, 15, 123456)
 TABLES = {"alerts", "bugs", "deliveries", "manager_runs", "opwatch_alerts_version"}
@@ -37,25 +38,15 @@ def store(url: str) -> Iterator[AlertStore]:
 
 
 def alert(**changes: Any) -> Alert:
-    """gc_ms p95 on Windows rising on 2026-10-15, unless told otherwise."""
+    """gc_ms p95 on Windows rising on 2026-10-15 in project "demo", unless told otherwise."""
     values: dict[str, Any] = dict(
         project="demo",
-        metric="gc_ms",
-        statistic="percentile",
-        parameter="95",
-        branch="treatment",
         dimensions={"os": "Windows", "channel": None},
-        xaxis="submission_date",
         position="2026-10-15",
         previous_position="2026-10-14",
-        source="detection:binseg",
-        direction="up",
-        before=10.0,
         after=12.5,
         relative_change=0.25,
-        p_value=0.001,
         message="regression",
-        route="bug",
         recipients=("a@example.com", "b@example.com"),
         group_key="demo|2026-10-15",
         day=date(2026, 10, 20),
@@ -63,7 +54,7 @@ def alert(**changes: Any) -> Alert:
         updated_at=STAMP,
         revision_range={"from_revision": "abc", "to_revision": "def"},
     )
-    return Alert(**(values | changes))
+    return sample_alert(**(values | changes))
 
 
 def plain_sql(url: str, query: str) -> list[tuple[Any, ...]]:

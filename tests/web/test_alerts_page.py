@@ -20,7 +20,7 @@ from opwatch.alerts.store import AlertQuery, AlertStore
 from opwatch.config.alert_settings import AlertSettings, BugzillaSettings
 from opwatch.config.settings import Settings
 from opwatch.web import create_app
-from tests.web.alert_samples import sample_alert
+from tests.alerts.samples import sample_alert
 
 PUSHES = "https://hg.example.com/mozilla-central/pushloghtml?fromchange=abc&tochange=def"
 SAMPLES = {

@@ -25,8 +25,8 @@ from opwatch.engines import create_engine
 from opwatch.pipeline.detection import DetectionStep
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.web import create_app
+from tests.alerts.samples import sample_alert
 from tests.conftest import FOUR_WEEKS, settings_for
-from tests.web.alert_samples import sample_alert
 
 CHROMIUM = Path("/usr/bin/chromium")
 EMPTY_SLUG = "zz-empty"

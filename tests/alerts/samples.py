@@ -1,4 +1,5 @@
-"""Alerts made by hand for the web tests (the alert manager is tested in tests/alerts)."""
+"""Alerts made by hand for tests of the store, the web pages and the API (the manager makes
+its own in tests/alerts/test_workflow.py)."""
 
 from __future__ import annotations
 
