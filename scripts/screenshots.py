@@ -2,7 +2,7 @@
 
 Run in an installation written by ``opwatch demo`` (2,000 clients, the default):
 ``.venv/bin/python scripts/screenshots.py opwatch-demo``. It serves the results on a free
-port, opens the pages in headless Chromium (/usr/bin/chromium) and saves three pictures.
+port, opens the pages in headless Chromium (/usr/bin/chromium) and saves four pictures.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ PAGES = {
     "home.png": ("/", None),
     "dashboard.png": ("/projects/opwatch-demo?percentile=95&os=Windows", 1),
     "metric.png": ("/projects/opwatch-demo/metrics/gc_ms?percentile=50&os=Linux", 1),
+    "alerts.png": ("/alerts?project=opwatch-demo&status=open", None),
 }
 
 
@@ -47,7 +48,7 @@ def main() -> None:
         browser = playwright.chromium.launch(
             executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
         )
-        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
         for name, (path, draws) in PAGES.items():
             page.goto(f"http://127.0.0.1:{port}{path}")
             if draws:

@@ -72,7 +72,7 @@ def test_a_monitor_value_gives_owners(
     [found] = read_metrics_yaml([path])
     assert (found.identifier, found.column, found.file) == ("gc.ms", "gc_ms", path)
     owners = owners_of(project_metric(), [found])
-    assert owners == Owners(*expected, declared_in=f"{path}: gc.ms")
+    assert owners == Owners(*expected, declared_in=f"{path.name}: gc.ms")
 
 
 @pytest.mark.parametrize("monitor", [False, None])
@@ -193,8 +193,8 @@ def test_the_project_monitor_wins_key_by_key(
     owners = owners_of(project_metric(monitor=own), read_metrics_yaml([path]))
     assert owners is not None
     assert (owners.alert, owners.emails, owners.platforms, owners.lower_is_better) == expected
-    both = f"{path}: gc.ms and {PROJECT.format('gc_ms')}"
-    assert owners.declared_in == (both if own != Monitor() else f"{path}: gc.ms")
+    both = f"{path.name}: gc.ms and {PROJECT.format('gc_ms')}"
+    assert owners.declared_in == (both if own != Monitor() else f"{path.name}: gc.ms")
 
 
 @pytest.mark.parametrize(

@@ -90,7 +90,7 @@ def owners_of(metric: Metric, monitors: Sequence[GleanMonitor]) -> Owners | None
         return None
     spec = glean_monitor.spec if glean_monitor else MonitorSpec()
     own = metric.monitor
-    where = [f"{glean_monitor.file}: {glean_monitor.identifier}"] if glean_monitor else []
+    where = [f"{glean_monitor.file.name}: {glean_monitor.identifier}"] if glean_monitor else []
     where += [f"[metrics.{metric.name}.monitor]"] if configured else []
     return Owners(
         alert=_first(own.alert, spec.alert, True),
