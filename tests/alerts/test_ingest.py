@@ -142,6 +142,20 @@ def test_only_shifts_that_are_not_improvements_become_alerts(
         assert alert.message == f"{classification} (mean), score 9.0"
 
 
+@pytest.mark.parametrize(
+    ("lower_is_better", "direction", "kept"),
+    [(True, "up", True), (True, "down", False), (False, "down", True), (False, "up", False)],
+)
+def test_an_unclassified_change_is_judged_by_the_owners_direction(
+    results: Results, lower_is_better: bool, direction: str, kept: bool
+) -> None:
+    """Detection classifies by the project config; a metrics.yaml may know better."""
+    owners = dataclasses.replace(OWNER, lower_is_better=lower_is_better)
+    position = LAST - timedelta(days=3)
+    results.detections(detection(position, classification="change", direction=direction))
+    assert len(results.ingest(project(owners))) == (1 if kept else 0)
+
+
 FROM_DETECTION = dict(
     project=SLUG,
     metric="gc_ms",

@@ -70,7 +70,7 @@ class Ingest:
             found = owners.get(row["metric"])
             if found is None or row["kind"] != "shift":
                 continue
-            if row["classification"] == "improvement" or not _on_platform(row, platform, found):
+            if _improvement(row, found) or not _on_platform(row, platform, found):
                 continue
             yield self._alert(project, row, found, day, _detection_fields(row))
 
@@ -189,6 +189,14 @@ def _hit(hit: RuleHit) -> dict[str, Any]:
         "p_value": None,
         "message": hit.message,
     }
+
+
+def _improvement(row: dict[str, Any], owners: Owners) -> bool:
+    """Whether a detection is an improvement: as detection classified it, or, when detection
+    did not know the better direction, as a metrics.yaml's ``lower_is_better`` says."""
+    if row["classification"] != "change" or owners.lower_is_better is None:
+        return bool(row["classification"] == "improvement")
+    return bool((row["direction"] == "down") == owners.lower_is_better)
 
 
 def _on_platform(row: dict[str, Any], dimension: str | None, owners: Owners) -> bool:
