@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -56,7 +56,8 @@ class Ingest:
             *self._from_rules(project, owners, day, detail.reference_branch),
         ]
         recent = [a for a in drafts if date_of(a.position) >= oldest]
-        added = self.store.add([a for a in _once(recent) if not self._seen(a)])
+        fresh = [self._with_revisions(a) for a in _once(recent) if not self._seen(a)]
+        added = self.store.add(fresh)
         for alert in added:
             if alert.status == UNROUTED:
                 log.info("%s: alert on %s: %s", alert.project, alert.series, alert.note)
@@ -99,8 +100,6 @@ class Ingest:
     ) -> Alert:
         route, recipients, note = _route(row["metric"], owners)
         position = str(row["xaxis_value"])
-        revision = self._revisions(project.xaxis, change["previous_position"], position)
-        group = revision["to_revision"] if revision else position
         stamp = now()
         return Alert(
             project=project.slug,
@@ -113,8 +112,7 @@ class Ingest:
             position=position,
             route=route,
             recipients=recipients,
-            group_key=f"{project.slug}|{group}",
-            revision_range=revision,
+            group_key=f"{project.slug}|{position}",
             status=UNROUTED if route == "none" else "new",
             note=note,
             day=day,
@@ -122,6 +120,15 @@ class Ingest:
             updated_at=stamp,
             **change,
         )
+
+    def _with_revisions(self, alert: Alert) -> Alert:
+        """``alert`` with its push range, grouped by it, when the pushlog can tell (asked
+        only for alerts about to be stored)."""
+        found = self._revisions(alert.xaxis, alert.previous_position, alert.position)
+        if found is None:
+            return alert
+        group_key = f"{alert.project}|{found['to_revision']}"
+        return replace(alert, revision_range=found, group_key=group_key)
 
     def _seen(self, alert: Alert) -> bool:
         """Whether the store has this change, here or a day or two off."""
