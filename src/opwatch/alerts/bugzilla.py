@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 from opwatch import __version__
+from opwatch.alerts.http_client import PooledClient
 from opwatch.errors import NotifyError
 
 __all__ = ["Bug", "BugzillaClient"]
@@ -54,7 +55,7 @@ class Bug:
     needinfo: tuple[str, ...]
 
 
-class BugzillaClient:
+class BugzillaClient(PooledClient):
     """Bugzilla's ``/rest/bug`` endpoints over one ``httpx.Client``; close it when done.
     ``base_url`` is the Bugzilla root (``https://bugzilla.mozilla.org``); the key travels in
     the ``X-BUGZILLA-API-KEY`` header, never in a URL."""
@@ -73,7 +74,7 @@ class BugzillaClient:
         if api_key:
             headers["X-BUGZILLA-API-KEY"] = api_key
         root = base_url.rstrip("/") + "/rest"
-        self._http = httpx.Client(
+        self._client = httpx.Client(
             base_url=root, headers=headers, timeout=timeout, transport=transport
         )
 
@@ -154,16 +155,6 @@ class BugzillaClient:
         would hand an existing needinfo of someone else over to ``requestee``."""
         self.update(bug_id, flags=[{**_needinfo_flag(requestee), "new": True}])
 
-    def close(self) -> None:
-        """Close the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> BugzillaClient:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     def _request(
         self,
         method: str,
@@ -174,7 +165,7 @@ class BugzillaClient:
         body: Any = None,
     ) -> _Answer:
         """Send one request and ``read`` Bugzilla's answer; any failure is a NotifyError."""
-        request = self._http.build_request(method, path, params=params, json=body)
+        request = self._client.build_request(method, path, params=params, json=body)
         where = f"{method} {request.url}"
         answer = self._answer(self._send(request, where), where)
         try:
@@ -185,7 +176,7 @@ class BugzillaClient:
     def _send(self, request: httpx.Request, where: str) -> httpx.Response:
         """Send; a timeout or a network failure is a NotifyError without status."""
         try:
-            return self._http.send(request)
+            return self._client.send(request)
         except httpx.TimeoutException as exc:
             message = f"{where}: no answer within {self._timeout:g} s; retry later"
             raise self._error(message) from exc

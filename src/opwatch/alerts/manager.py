@@ -228,29 +228,24 @@ class AlertManager:
         if sender is None:
             log.warning("%d alert(s) wait for an email: alerts.email is not set", len(waiting))
             return 0
-        sent = 0
+        sent, unreached = 0, set()
         for recipient in sorted({r for alert in waiting for r in alert.recipients}):
             mine = [a for a in waiting if recipient in a.recipients]
             states = self.store.delivery_states("email", recipient, [a.id or 0 for a in mine])
             unsent = [a for a in mine if states.get(a.id or 0) != SENT]
-            if unsent:
-                sent += self._email(sender, recipient, unsent)
-        self._mark_emailed(waiting)
+            if not unsent:
+                continue
+            if self._email(sender, recipient, unsent):
+                sent += 1
+            else:
+                unreached |= {a.id for a in unsent}
+        # alerts every owner was emailed about (now or by an earlier run) are emailed
+        self.store.update([a.id for a in waiting if a.id and a.id not in unreached], status=EMAILED)
         return sent
 
-    def _mark_emailed(self, alerts: Sequence[Alert]) -> None:
-        """Alerts every owner was emailed about are ``emailed``."""
-        done = []
-        for alert in alerts:
-            sent = [
-                self.store.delivery_states("email", r, [alert.id or 0]) for r in alert.recipients
-            ]
-            if all(state.get(alert.id or 0) == SENT for state in sent):
-                done.append(alert.id or 0)
-        self.store.update(done, status=EMAILED)
-
-    def _email(self, sender: EmailSender, to: str, alerts: list[Alert]) -> int:
-        """One email to ``to`` about every alert of this run it has not heard of."""
+    def _email(self, sender: EmailSender, to: str, alerts: list[Alert]) -> bool:
+        """One email to ``to`` about every alert of this run it has not heard of; whether it
+        was accepted."""
         ids = [a.id for a in alerts if a.id]
         lead = content.strongest(alerts)
         message_id = _message_id(to, ids)
@@ -265,10 +260,10 @@ class AlertManager:
         except NotifyError as error:
             self.store.record_delivery(ids, "email", to, FAILED, message_id, str(error))
             log.error("email to %s failed: %s", to, error)
-            return 0
+            return False
         self.store.record_delivery(ids, "email", to, SENT, reference=message_id)
         log.info("emailed %s about %d alert(s)", to, len(alerts))
-        return 1
+        return True
 
     # --- 5. webhooks ----------------------------------------------------------------------
 

@@ -26,12 +26,12 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import httpx
 
+from opwatch.alerts.http_client import PooledClient
 from opwatch.errors import NotifyError
 
 __all__ = [
@@ -100,7 +100,7 @@ class _Push:
     tip: str
 
 
-class PushlogResolver:
+class PushlogResolver(PooledClient):
     """Resolves windows against one repository's pushlog, such as
     ``https://hg.mozilla.org/mozilla-central``."""
 
@@ -125,21 +125,6 @@ class PushlogResolver:
         if window not in self._cache:
             self._cache[window] = self._resolve(*window)
         return self._cache[window]
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self._client.close()
-
-    def __enter__(self) -> PushlogResolver:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _resolve(self, start: datetime, end: datetime) -> RevisionRange | None:
         """Ask the pushlog (once, rarely twice) and pick the pushes around the window."""

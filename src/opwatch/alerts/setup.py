@@ -48,7 +48,7 @@ def open_manager(settings: Settings, lookback_days: int = 14) -> Iterator[AlertM
     resolver = PushlogResolver(settings.alerts.pushlog_url) if settings.alerts.pushlog_url else None
     services = notifiers(settings.alerts)
     try:
-        reader = ResultsReader(engine, run_state(settings))
+        reader = ResultsReader(engine, RunState.of_settings(settings))
         monitors = read_metrics_yaml(settings.alerts.metrics_yaml)
         ingest = Ingest(reader, store, monitors, resolver, lookback_days)
         yield AlertManager(store, ingest, services, settings.alerts)
@@ -58,12 +58,6 @@ def open_manager(settings: Settings, lookback_days: int = 14) -> Iterator[AlertM
             resolver.close()
         store.close()
         engine.close()
-
-
-def run_state(settings: Settings) -> RunState:
-    """The run state the settings name (for last-run times), else the default one."""
-    state = settings.engine.state
-    return RunState(state) if state else RunState.in_folder(settings.engine.results)
 
 
 def _email_settings(server: EmailServerSettings) -> EmailSettings:

@@ -7,12 +7,12 @@ messages show only the scheme, host and port of the URL, never the rest, nor any
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from opwatch.alerts.http_client import PooledClient
 from opwatch.errors import NotifyError
 
 __all__ = ["WebhookSender"]
@@ -21,7 +21,7 @@ _SERVICE = "webhook"
 _EXCERPT_CHARS = 200
 
 
-class WebhookSender:
+class WebhookSender(PooledClient):
     """Posts JSON payloads to one URL, with fixed extra headers (an ``Authorization``, say)."""
 
     def __init__(
@@ -55,21 +55,6 @@ class WebhookSender:
             ) from error
         if not response.is_success:
             raise _refused(response, self._where)
-
-    def close(self) -> None:
-        """Close the pooled connections."""
-        self._client.close()
-
-    def __enter__(self) -> WebhookSender:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _refused(response: httpx.Response, where: str) -> NotifyError:

@@ -14,11 +14,8 @@ from opwatch.pipeline.state import RunState
 @contextmanager
 def open_runner(settings: Settings, engine: str | None = None) -> Iterator[Runner]:
     """A runner on the settings' engine and run state, closed afterwards."""
-    state = settings.engine.state
     runner = Runner(
-        create_engine(settings, engine),
-        RunState(state) if state else RunState.in_folder(settings.engine.results),
-        settings.engine.batch_days,
+        create_engine(settings, engine), RunState.of_settings(settings), settings.engine.batch_days
     )
     try:
         yield runner

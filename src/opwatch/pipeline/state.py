@@ -16,6 +16,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from opwatch.config.settings import Settings
+
 metadata = sa.MetaData()
 runs = sa.Table(
     "runs",
@@ -62,6 +64,12 @@ class RunState:
         """The SQLite state beside the results in ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{folder / 'state.sqlite'}")
+
+    @classmethod
+    def of_settings(cls, settings: Settings) -> RunState:
+        """The state ``engine.state`` names, else the SQLite one beside the results."""
+        url = settings.engine.state
+        return cls(url) if url else cls.in_folder(settings.engine.results)
 
     def days(self, project: str) -> dict[date, DayRun]:
         """Every recorded day of ``project``."""

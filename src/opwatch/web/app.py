@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from opwatch import __version__
-from opwatch.alerts.setup import open_store, run_state
+from opwatch.alerts.setup import open_store
 from opwatch.config.settings import Settings
 from opwatch.engines import create_engine
 from opwatch.errors import ProjectNotFoundError
+from opwatch.pipeline.state import RunState
 from opwatch.results import ResultsReader
 from opwatch.results.reader import InvalidQueryError
 from opwatch.web import alerts_pages, api, pages
@@ -30,7 +31,7 @@ def create_app(settings: Settings) -> FastAPI:
         "intervals, detected changes, and the alerts raised on them.",
         lifespan=_lifespan,
     )
-    app.state.reader = ResultsReader(create_engine(settings), run_state(settings))
+    app.state.reader = ResultsReader(create_engine(settings), RunState.of_settings(settings))
     app.state.settings = settings
     app.state.alert_store = open_store(settings)  # made (and migrated) if there is none yet
     app.include_router(api.router)
