@@ -38,8 +38,14 @@ def fresh_copy(installation: Path, tmp_path: Path) -> Path:
 
 def test_run_computes_a_day_and_a_rerun_skips_it(installation: Path, tmp_path: Path) -> None:
     folder = fresh_copy(installation, tmp_path)
+    project = folder / "config/opmon/opwatch-demo.toml"
+    project.write_text(
+        project.read_text().replace('metrics = ["gc_ms", ', 'metrics = ["gc_ms", "gc_ms", ', 1)
+    )
     first = opwatch("run", "--date", str(END), cwd=folder)
     assert first.returncode == 0, first.stderr
+    # OpMon runs a metric listed twice once; so does opwatch, and says so
+    assert 'warning: project.metrics: "gc_ms" is listed more than once' in first.stderr
     assert "opwatch-demo" in first.stdout and "Run summary" in first.stdout
     assert "statistics rows in" in first.stderr  # the log line: what ran, with numbers
     partition = folder / "results/tables/opwatch_demo_scalar" / f"submission_date={END}"

@@ -1,7 +1,8 @@
 """Broken configurations: each must yield one located, actionable diagnostic.
 
 Every case asserts the file, the TOML key path, the line, and words of the message and hint, so
-a regression in any of them (a lost line number, a vaguer message) fails the test.
+a regression in any of them (a lost line number, a vaguer message) fails the test. What OpMon
+runs anyway (a key it ignores, a name listed twice) is a warning, so opwatch runs it too.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Case:
     line: int | None
     message: str
     hint: str | None = None
+    severity: Severity = Severity.ERROR
 
 
 def replace(old: str, new: str) -> str:
@@ -60,6 +62,7 @@ CASES = [
         4,
         'unknown key "x_axis"',
         'did you mean "xaxis"?',
+        severity=Severity.WARNING,
     ),
     Case(
         "misspelled statistic",
@@ -76,6 +79,7 @@ CASES = [
         18,
         'unknown table "dimension"',
         'did you mean "dimensions"?',
+        severity=Severity.WARNING,
     ),
     Case(
         "wrong type: string for list",
@@ -180,6 +184,7 @@ CASES = [
         6,
         "end_date 2023-12-31 is before start_date 2024-01-01",
         "swap",
+        severity=Severity.WARNING,
     ),
     Case(
         "bad SQL in select expression",
@@ -228,8 +233,25 @@ CASES = [
         replace('"gc_ms", "uri_count"]', '"gc_ms", "gc_ms"]'),
         "project.metrics",
         6,
-        'duplicate definition: "gc_ms" is listed more than once',
-        None,
+        '"gc_ms" is listed more than once; it counts once',
+        "remove the repeated entry",
+        severity=Severity.WARNING,
+    ),
+    Case(
+        "misspelled key in an opwatch table",
+        VALID + "\n[metrics.gc_ms.monitor]\nalertt = true\n",
+        "metrics.gc_ms.monitor.alertt",
+        19,
+        'unknown monitoring setting "alertt"',
+        'did you mean "alert"?',
+    ),
+    Case(
+        "unknown statistic parameter",
+        replace("percentile = { percentiles = [50, 95] }", "percentile = { percentile = [50] }"),
+        "metrics.gc_ms.statistics.percentile.percentile",
+        13,
+        'unknown parameter "percentile"',
+        'did you mean "percentiles"?',
     ),
     Case("not TOML", "[project\nname = 'x'\n", "", 1, "not valid TOML", "fix the TOML syntax"),
     Case("empty file", "", "", 1, "the project file is empty", "[project]"),
@@ -310,6 +332,7 @@ CASES = [
         20,
         'reference branch "control" is not one of the project\'s branches',
         "use one of: a, b",
+        severity=Severity.WARNING,
     ),
     Case(
         "unknown interval method",
@@ -333,15 +356,20 @@ def only_error(path: Path) -> Diagnostic:
 def test_broken_config_is_reported_in_place(case: Case, config_tree: Callable[[str], Path]) -> None:
     path = config_tree(case.text)
     result = validate_paths([path])
-    matching = [d for d in result.report.errors if case.message in d.message]
-    assert matching, f"no error says {case.message!r}; got {[d.format() for d in result.report]}"
+    matching = [
+        d for d in result.report if case.message in d.message and d.severity is case.severity
+    ]
+    assert matching, f"no {case.severity} says {case.message!r}; got " + str(
+        [d.format() for d in result.report]
+    )
     diagnostic = matching[0]
     assert diagnostic.file == path
     assert diagnostic.key_path == case.key_path
     assert diagnostic.line == case.line, diagnostic.format()
     if case.hint is not None:
         assert diagnostic.hint is not None and case.hint in diagnostic.hint, diagnostic.format()
-    assert diagnostic.severity is Severity.ERROR
+    if case.severity is Severity.WARNING:
+        assert result.ok and [p.slug for p in result.projects] == ["my-project"]
 
 
 def test_valid_base_config_has_no_diagnostics(config_tree: Callable[[str], Path]) -> None:

@@ -1,7 +1,8 @@
 """Every real configuration of the shared corpus validates, and merges the way the files say.
 
 The merged values are checked against the TOML files read independently with ``tomllib``: the
-project's own value where it sets one, else the definitions', else the defaults'.
+project's own value where it sets one, else the defaults', else the definitions' (the full
+comparison with OpMon's own parser is ``test_opmon_conformance.py``).
 """
 
 from __future__ import annotations
@@ -68,16 +69,28 @@ def test_project_values_override_definitions(corpus_result: Any, corpus: Path) -
     assert project.alerts[0].parameters == tuple(raw["alerts"]["historical_diff"]["percentiles"])
 
 
-def test_monitoring_definitions_add_statistics(corpus_result: Any, corpus: Path) -> None:
-    project = by_slug(
-        corpus_result, "bug-1660366-pref-ongoing-fission-nightly-experiment-nightly-83-100", 2
-    )
-    opmon_definitions = read(corpus / "metric-hub/opmon/definitions/firefox_desktop.toml")
+def test_statistics_come_whole_from_the_highest_layer(corpus_result: Any, corpus: Path) -> None:
+    slug = "bug-1660366-pref-ongoing-fission-nightly-experiment-nightly-83-100"
+    project = by_slug(corpus_result, slug, 2)
+    layers = [
+        read(corpus / f"metric-hub/opmon/{slug}.toml"),
+        read(corpus / "metric-hub/opmon/defaults/firefox_desktop.toml"),
+        read(corpus / "metric-hub/opmon/definitions/firefox_desktop.toml"),
+    ]
+    from_defaults = 0
     for metric in project.metrics:
-        configured = opmon_definitions["metrics"].get(metric.name, {}).get("statistics")
-        if configured and "percentile" in configured:
-            statistic = next(s for s in metric.statistics if s.name == "percentile")
-            assert statistic.parameters["percentiles"] == configured["percentile"]["percentiles"]
+        highest = next(
+            layer["metrics"][metric.name]["statistics"]
+            for layer in layers
+            if layer.get("metrics", {}).get(metric.name, {}).get("statistics")
+        )
+        from_defaults += highest is layers[1]["metrics"].get(metric.name, {}).get("statistics")
+        assert {s.name for s in metric.statistics} == set(highest)
+        for statistic in metric.statistics:
+            configured = highest[statistic.name].get("percentiles")
+            if configured:
+                assert statistic.parameters["percentiles"] == configured
+    assert from_defaults >= 5  # the defaults' metrics, e.g. uri_count without a percentile
 
 
 def test_default_metrics_join_unless_skipped(corpus_result: Any, corpus: Path) -> None:

@@ -58,6 +58,10 @@ def test_bad_probe_sql_points_into_the_definitions_file(tmp_path: Path) -> None:
 
 def test_misspelled_probe_key(tmp_path: Path) -> None:
     path = tree(tmp_path, PROJECT.replace('    "gc_mss",\n', "") + "\n[probes.x]\ntyp = 'scalar'\n")
-    [error] = validate_paths([path]).report.errors
-    assert (error.key_path, error.line, error.message) == ("probes.x.typ", 13, 'unknown key "typ"')
-    assert error.hint == 'did you mean "type"?'
+    [warning] = validate_paths([path]).report.warnings
+    assert (warning.key_path, warning.line, warning.message) == (
+        "probes.x.typ",
+        13,
+        'unknown key "typ"',
+    )
+    assert warning.hint == 'did you mean "type"? (the key is ignored)'

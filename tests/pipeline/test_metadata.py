@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import replace
+from pathlib import Path
 
 from opwatch.config import load_project
 from opwatch.demo import demo_project_path
 from opwatch.pipeline.metadata import config_hash
+from tests.conftest import CORPUS
 
 
 def test_the_hash_follows_what_changes_the_sql_and_nothing_else() -> None:
@@ -34,3 +37,31 @@ def test_statistics_settings_and_layouts_are_part_of_the_hash() -> None:
     other_layout = replace(gc_ms, buckets={**gc_ms.buckets, "bucket_count": 100})
     metrics = tuple(other_layout if m.name == "gc_ms" else m for m in project.metrics)
     assert config_hash(replace(project, metrics=metrics)) != digest
+
+
+def test_a_changed_layer_recomputes_only_when_the_resolution_changes(tmp_path: Path) -> None:
+    """Editing the defaults changes a desktop project's hash; editing a statistic the defaults
+    replace whole (``uri_count``'s in ``opmon/definitions``) changes nothing it computes."""
+    hub = tmp_path / "metric-hub"
+    shutil.copytree(CORPUS / "metric-hub", hub)
+    project_file = hub / "opmon" / "tcp-rollout.toml"
+    digest = config_hash(load_project(project_file))
+
+    rewrite(
+        hub / "opmon" / "definitions" / "firefox_desktop.toml",
+        "[metrics.uri_count.statistics]\n",
+        "[metrics.uri_count.statistics]\ncount = {}\n",
+    )
+    assert config_hash(load_project(project_file)) == digest
+    rewrite(
+        hub / "opmon" / "defaults" / "firefox_desktop.toml",
+        "[metrics.uri_count.statistics]\nmean = {}",
+        "[metrics.uri_count.statistics]\nsum = {}",
+    )
+    assert config_hash(load_project(project_file)) != digest
+
+
+def rewrite(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path} has no {old!r}"
+    path.write_text(text.replace(old, new))

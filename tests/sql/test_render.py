@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import pytest
 import sqlglot
+from sqlglot import exp
+from sqlglot.optimizer.annotate_types import annotate_types
 
 from opwatch.config import Project, load_project, validate_paths
 from opwatch.config.settings import Settings
@@ -48,6 +50,42 @@ def test_every_corpus_project_renders_sql_its_engine_parses(engine_name: str) ->
     for project in PROJECTS:
         for statement in script(project, engine_name):
             assert sqlglot.parse(statement, read=engine_name), (project.slug, statement[:200])
+
+
+def bool_casts_to_float64(statement: str) -> list[str]:
+    """The casts of a boolean to FLOAT64 in a BigQuery statement: BigQuery refuses them (even
+    SAFE_CAST). Types come from sqlglot: comparisons, logic and LOGICAL_OR are BOOL."""
+    tree = annotate_types(sqlglot.parse_one(statement, read="bigquery"), dialect="bigquery")
+    return [
+        cast.sql("bigquery")
+        for cast in tree.find_all(exp.Cast)
+        if cast.to.this is exp.DataType.Type.DOUBLE
+        and cast.this.type is not None
+        and cast.this.type.this is exp.DataType.Type.BOOLEAN
+    ]
+
+
+def test_the_bool_cast_finder_finds_them() -> None:
+    found = bool_casts_to_float64(
+        "SELECT CAST(COALESCE(SUM(a), 0) > 0 AS FLOAT64), SAFE_CAST(LOGICAL_OR(b) AS FLOAT64), "
+        "CAST(IF(SUM(a) > 0, 1, 0) AS FLOAT64) FROM t"
+    )
+    assert found == [
+        "CAST(COALESCE(SUM(a), 0) > 0 AS FLOAT64)",
+        "SAFE_CAST(LOGICAL_OR(b) AS FLOAT64)",
+    ]
+
+
+def test_bigquery_renders_cast_no_bool_to_float64() -> None:
+    """``retained`` is the defaults' ``IF(... > 0, 1, 0)``, not the definitions' boolean, and
+    no other corpus metric is a boolean either."""
+    found = {
+        project.slug: casts
+        for project in PROJECTS
+        for statement in script(project, "bigquery")
+        if (casts := bool_casts_to_float64(statement))
+    }
+    assert found == {}
 
 
 def test_duckdb_own_parser_accepts_every_corpus_query() -> None:

@@ -25,10 +25,11 @@ from opwatch.cli.app import (
     out,
     settings_and_experiments,
 )
-from opwatch.config import Project, Settings, load_project, validate_paths
+from opwatch.config import ConfigLoader, Project, Settings, load_project, validate_paths
+from opwatch.config.diagnostics import Diagnostic, Severity
 from opwatch.config.experiments import ExperimentCatalog
 from opwatch.engines import ENGINES, create_engine
-from opwatch.errors import OpwatchError
+from opwatch.errors import ConfigError, OpwatchError
 from opwatch.pipeline import Batch, Runner, RunResult, open_runner
 from opwatch.sql.plan import plan_run
 
@@ -214,7 +215,16 @@ def project_list(
     Returns the projects and whether any project of the folder was invalid (reported).
     """
     if names:
-        return [load_project(find_project(n, settings), settings, catalog) for n in names], False
+        loader = ConfigLoader(settings, catalog)
+        projects = []
+        for name in names:
+            project, diagnostics = loader.load(find_project(name, settings))
+            errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+            if project is None or errors:
+                raise ConfigError(errors)
+            _print_diagnostics(diagnostics)
+            projects.append(project)
+        return projects, False
     folder = settings.config.projects or Path("opmon")
     if not folder.is_dir():
         raise OpwatchError(
@@ -222,6 +232,12 @@ def project_list(
             "or set config.projects in opwatch.toml"
         )
     result = validate_paths([folder], settings, catalog)
-    for diagnostic in result.report.errors:
-        err.print(diagnostic.format(), style="red", markup=False, highlight=False, soft_wrap=True)
+    _print_diagnostics(result.report.diagnostics)
     return result.projects, bool(result.report.errors)
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
+    """Errors in red, warnings (what OpMon ignores too: the run goes on) in yellow."""
+    for diagnostic in diagnostics:
+        style = "red" if diagnostic.severity is Severity.ERROR else "yellow"
+        err.print(diagnostic.format(), style=style, markup=False, highlight=False, soft_wrap=True)

@@ -12,7 +12,7 @@ REQUIRED_KEYS = {"avg_diff": ("window_size", "max_relative_change")}
 def resolve_alerts(context: CheckContext, spec: ProjectSpec, metrics: list[str]) -> list[Alert]:
     """The project's alerts (``project.alerts``, else every ``[alerts]`` table), checked."""
     names = spec.alerts if spec.alerts is not None else list(context.config.alerts)
-    context.duplicates(("project", "alerts"), names)
+    context.duplicates(("project", "alerts"))
     alerts = []
     for name in dict.fromkeys(names):
         alert = context.config.alerts.get(name)

@@ -7,11 +7,11 @@ the same way everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from opwatch.config.diagnostics import Diagnostic, Severity, did_you_mean
-from opwatch.config.merge import LayerStack
+from opwatch.config.layers import LayerRole
+from opwatch.config.merge import LayerStack, get_path
 from opwatch.config.models import ConfigFile
 from opwatch.config.snippets import SnippetChecker
 from opwatch.config.templating import SnippetRenderer
@@ -61,14 +61,29 @@ class CheckContext:
         else:
             self.error(used_at, message, hint)
 
-    def duplicates(self, path: tuple[str, ...], names: Iterable[str]) -> None:
-        """Report each name listed more than once in the list at ``path``."""
-        seen: set[str] = set()
-        for name in names:
-            if name in seen:
-                message = f'duplicate definition: "{name}" is listed more than once'
-                self.item_error(path, name, message, "remove the repeated entry")
-            seen.add(name)
+    def duplicates(self, path: tuple[str, ...]) -> None:
+        """Warn of each name a layer lists twice in its list at ``path``: OpMon takes such
+        lists as sets, so the name counts once. (Layers may repeat each other's names: the
+        defaults' metrics may be listed again by the project.)"""
+        for layer in self.stack.layers:
+            names = get_path(layer.data, path)
+            if not isinstance(names, list) or layer.role is LayerRole.DEFINITIONS:
+                continue
+            seen: set[str] = set()
+            for name in names:
+                if name in seen:
+                    self.diagnostics.append(
+                        layer.file.diagnostic(
+                            layer.file_path(path),
+                            f'"{name}" is listed more than once; it counts once',
+                            "remove the repeated entry",
+                            line=layer.file.locator.item_line(
+                                [str(p) for p in layer.file_path(path)], name
+                            ),
+                            severity=Severity.WARNING,
+                        )
+                    )
+                seen.add(str(name))
 
     def not_a_project_metric(self, path: tuple[str, ...], metric: str, names: list[str]) -> None:
         """Report a metric used by an alert or group that the project does not compute."""

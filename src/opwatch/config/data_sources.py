@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from opwatch.config.app_datasets import app_dataset
 from opwatch.config.checks import CheckContext
 from opwatch.config.models import DataSourceSpec
 from opwatch.config.resolved import (
@@ -50,7 +51,10 @@ class DataSourceResolver:
             )
             return None
         from_sql = self.context.snippets.expand(
-            (*path, "from_expression"), spec.from_expression, SnippetKind.FROM, spec.default_dataset
+            (*path, "from_expression"),
+            spec.from_expression,
+            SnippetKind.FROM,
+            self._dataset() or spec.default_dataset,
         )
         columns = self._columns(name, spec)
         self._check_joins(name, spec)
@@ -69,6 +73,14 @@ class DataSourceResolver:
             friendly_name=spec.friendly_name,
             description=spec.description,
         )
+
+    def _dataset(self) -> str | None:
+        """What ``{dataset}`` stands for in this project, before ``default_dataset``."""
+        project = self.context.config.project
+        if project is None:
+            return None
+        channel = project.population.channel if project.population else None
+        return app_dataset(project.platform, channel)
 
     def _columns(self, name: str, spec: DataSourceSpec) -> dict[str, str] | None:
         """The configured column expressions, parsed; None if any fails to parse."""

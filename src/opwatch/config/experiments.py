@@ -48,6 +48,8 @@ class Experiment(BaseModel):
         values: dict[str, Any] = {"is_rollout": self.is_rollout}
         if self.user_facing_name:
             values["name"] = self.user_facing_name
+        if self.app_name:
+            values["platform"] = self.app_name
         if self.start_date:
             values["start_date"] = self.start_date.isoformat()
         if self.end_date:

@@ -12,9 +12,12 @@ corpora::
         definitions/<platform>.toml
         <project>.toml
 
-Layers, lowest precedence first: platform defaults, rollout defaults (rollouts only), shared
-functions, shared definitions (``../definitions``), monitoring definitions (``definitions/``),
-then the project file itself.
+Layers, lowest precedence first, as OpMon's command line stacks them: shared functions, the
+platform's shared definitions (``../definitions``), its monitoring definitions
+(``definitions/``), its defaults (``defaults/<platform>.toml``), the rollout defaults (for a
+rollout), then the project file itself. Defaults win over definitions. A project with
+``skip_default_metrics = true`` takes no defaults layer at all: neither their metrics nor their
+``[project]`` values nor their definitions.
 """
 
 from __future__ import annotations
@@ -56,17 +59,27 @@ def defaults_dir(project_dir: Path) -> Path:
 
 
 def project_layers(
-    project_path: Path, platform: str, *, rollout: bool, extra_dirs: tuple[Path, ...] = ()
+    project_path: Path,
+    platform: str,
+    *,
+    rollout: bool,
+    skip_defaults: bool = False,
+    extra_dirs: tuple[Path, ...] = (),
 ) -> list[LayerSource]:
-    """Every existing file that feeds ``project_path``, lowest precedence first."""
+    """Every existing file that feeds ``project_path``, lowest precedence first.
+
+    ``rollout``: the slug is a rollout in the experiment metadata, so the rollout defaults
+    apply; ``skip_defaults``: the project sets ``skip_default_metrics``.
+    """
     project_dir = project_path.parent
-    sources = [LayerSource(LayerRole.DEFAULTS, defaults_dir(project_dir) / f"{platform}.toml")]
-    if rollout:
-        rollout_defaults = defaults_dir(project_dir) / f"{ROLLOUT_DEFAULTS}.toml"
-        sources.append(LayerSource(LayerRole.DEFAULTS, rollout_defaults))
     dirs = definition_dirs(project_dir, extra_dirs)
-    sources += [LayerSource(LayerRole.DEFINITIONS, d / FUNCTIONS_FILE) for d in dirs]
+    sources = [LayerSource(LayerRole.DEFINITIONS, d / FUNCTIONS_FILE) for d in dirs]
     sources += [LayerSource(LayerRole.DEFINITIONS, d / f"{platform}.toml") for d in dirs]
+    if not skip_defaults:
+        defaults = [defaults_dir(project_dir) / f"{platform}.toml"]
+        if rollout:
+            defaults.append(defaults_dir(project_dir) / f"{ROLLOUT_DEFAULTS}.toml")
+        sources += [LayerSource(LayerRole.DEFAULTS, path) for path in defaults]
     existing = [s for s in sources if s.path.is_file()]
     return [*existing, LayerSource(LayerRole.PROJECT, project_path)]
 

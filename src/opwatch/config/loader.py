@@ -24,7 +24,7 @@ from opwatch.config.layers import (
     project_layers,
     role_of,
 )
-from opwatch.config.merge import Layer, LayerStack, deep_merge, get_path
+from opwatch.config.merge import Layer, LayerStack, deep_merge
 from opwatch.config.models import ConfigFile
 from opwatch.config.resolve import ProjectResolver
 from opwatch.config.resolved import Project
@@ -81,16 +81,21 @@ class ConfigLoader:
                 )
             ]
         layer = Layer.of(role, parsed)
-        unknown = Severity.ERROR if role is LayerRole.PROJECT else Severity.WARNING
         diagnostics = _mixed_generations(parsed)
         try:
             ConfigFile.model_validate(layer.data)
         except ValidationError as error:
-            diagnostics += _in_file_terms(
-                schema_diagnostics(parsed, error, ConfigFile, unknown_keys=unknown), layer
+            # OpMon ignores keys it does not know; so do we, with a warning, except where OpMon
+            # refuses them too or the table is opwatch's own (see Spec.strict_keys)
+            found = schema_diagnostics(
+                parsed,
+                error,
+                ConfigFile,
+                unknown_keys=Severity.WARNING,
+                strict_tables=role is LayerRole.PROJECT,
             )
-            if unknown is Severity.WARNING:
-                layer = _without_unknown_keys(layer, error)
+            diagnostics += _in_file_terms(found, layer)
+            layer = _without_unknown_keys(layer, error)
         errors = [d for d in diagnostics if d.severity is Severity.ERROR]
         return (None if errors else layer), diagnostics
 
@@ -102,11 +107,19 @@ class ConfigLoader:
             return None, diagnostics
         project_data = project_layer.data.get("project", {})
         metadata = self._experiment_values(project_path.stem)
-        platform = project_data.get("platform") or DEFAULT_PLATFORM
-        rollout = bool(project_data.get("is_rollout", metadata.get("is_rollout", False)))
+        # as OpMon's command line: the project file's platform, else the experiment's app;
+        # the rollout defaults for slugs the experiment metadata calls rollouts
+        platform = project_data.get("platform") or metadata.get("platform") or DEFAULT_PLATFORM
         extra = tuple(self.settings.config.definitions)
+        sources = project_layers(
+            project_path,
+            platform,
+            rollout=bool(metadata.get("is_rollout")),
+            skip_defaults=project_data.get("skip_default_metrics") is True,
+            extra_dirs=extra,
+        )
         layers = []
-        for source in project_layers(project_path, platform, rollout=rollout, extra_dirs=extra):
+        for source in sources:
             layer, found = self.read_layer(source.path, source.role)
             diagnostics += found
             if layer is not None:
@@ -123,16 +136,9 @@ class ConfigLoader:
     def _resolve(
         self, slug: str, stack: LayerStack, metadata: dict[str, Any], diagnostics: list[Diagnostic]
     ) -> tuple[Project | None, list[Diagnostic]]:
-        merged = stack.merged()
-        defaults = [
-            m
-            for layer in stack.layers
-            if layer.role is LayerRole.DEFAULTS
-            for m in get_path(layer.data, ("project", "metrics")) or []
-        ]
-        project = deep_merge(metadata, merged.get("project", {}))
-        project["metrics"] = get_path(stack.project.data, ("project", "metrics"))
-        merged["project"] = project
+        merged = dict(stack.merged())
+        merged["project"] = deep_merge(metadata, merged.get("project", {}))
+        diagnostics = diagnostics + _unmatched_wildcards(stack)
         try:
             config = ConfigFile.model_validate(merged)
         except ValidationError as error:
@@ -140,7 +146,7 @@ class ConfigLoader:
                 stack.project.file, error, ConfigFile, unknown_keys=Severity.ERROR
             )
             return None, diagnostics
-        resolver = ProjectResolver(slug, stack, config, list(dict.fromkeys(defaults)))
+        resolver = ProjectResolver(slug, stack, config)
         project_model = resolver.resolve()
         found = list(
             dict.fromkeys([*resolver.diagnostics, *check_definition_snippets(stack, config)])
@@ -283,6 +289,23 @@ def _drop(data: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
     if not isinstance(child, dict):
         return data
     return {**data, path[0]: _drop(child, path[1:])}
+
+
+def _unmatched_wildcards(stack: LayerStack) -> list[Diagnostic]:
+    """A wildcard key that matches no earlier definition does nothing: say so."""
+    diagnostics = []
+    for layer, wildcard in stack.unmatched_wildcards:
+        noun = "metric" if wildcard.section == "metrics" else "data source"
+        diagnostics.append(
+            layer.file.diagnostic(
+                (wildcard.section, wildcard.key),
+                f'"{wildcard.key}" matches no {noun} defined before this file, so it is ignored',
+                f"a wildcard changes {noun}s of the definitions and defaults files; "
+                "define the name itself here instead",
+                severity=Severity.WARNING,
+            )
+        )
+    return diagnostics
 
 
 def _unknown_platform(layer: Layer, platform: str, extra: tuple[Path, ...]) -> Diagnostic:

@@ -40,10 +40,14 @@ MetricType = Literal["scalar", "histogram"]
 
 
 class Spec(BaseModel):
-    """Base of every config table: unknown keys are errors, and each table names its kind."""
+    """Base of every config table: unknown keys are reported, and each table names its kind."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
     noun: ClassVar[str] = "key"
+    strict_keys: ClassVar[bool] = False
+    """An unknown key here is an error even in a project file, where unknown keys are otherwise
+    warnings: OpMon refuses it too (statistics and their parameters), or the table is opwatch's
+    own and a misspelt key would silently change what opwatch does."""
 
 
 # --- statistics ----------------------------------------------------------------------------
@@ -53,6 +57,7 @@ class NoParameters(Spec):
     """A statistic that takes no parameters (``mean = {}``)."""
 
     noun: ClassVar[str] = "parameter"
+    strict_keys: ClassVar[bool] = True
 
 
 DEFAULT_PERCENTILES = (50, 90, 99)
@@ -67,6 +72,7 @@ class PercentileParameters(Spec):
     """``percentile = { percentiles = [25, 50, 75, 95] }``."""
 
     noun: ClassVar[str] = "parameter"
+    strict_keys: ClassVar[bool] = True
     percentiles: list[Percentile] = Field(default_factory=_default_percentiles)
     remove_nulls: bool = False
 
@@ -75,6 +81,7 @@ class TotalRatioParameters(Spec):
     """``total_ratio = { denominator_metric = "total_client_volume" }``."""
 
     noun: ClassVar[str] = "parameter"
+    strict_keys: ClassVar[bool] = True
     denominator_metric: str
 
 
@@ -82,6 +89,7 @@ class StatisticsSpec(Spec):
     """``[metrics.X.statistics]``: which statistics to compute for a metric, with parameters."""
 
     noun: ClassVar[str] = "statistic"
+    strict_keys: ClassVar[bool] = True
     count: NoParameters | None = None
     sum: NoParameters | None = None
     mean: NoParameters | None = None
@@ -119,6 +127,7 @@ class BucketsSpec(Spec):
     ``Histograms.json`` or ``metrics.yaml`` definition, so percentiles are exact and in unit."""
 
     noun: ClassVar[str] = "bucket setting"
+    strict_keys: ClassVar[bool] = True
     kind: BucketKind
     low: int | None = Field(default=None, ge=0)
     high: int | None = Field(default=None, gt=0)
@@ -151,6 +160,7 @@ class StatisticsSettingsSpec(Spec):
     """``[project.statistics]`` (opwatch): how confidence intervals are computed."""
 
     noun: ClassVar[str] = "statistics setting"
+    strict_keys: ClassVar[bool] = True
     interval_method: Literal["auto", "bootstrap", "analytic"] = "auto"
     confidence_level: float = Field(default=0.95, gt=0, lt=1)
     bootstrap_samples: int = Field(default=1000, ge=100, le=100_000)
@@ -163,6 +173,7 @@ class MonitorSpec(Spec):
     of a Glean metric's ``metadata.monitor``."""
 
     noun: ClassVar[str] = "monitoring setting"
+    strict_keys: ClassVar[bool] = True
     change_detection_technique: str | None = None
     change_detection_args: dict[str, Any] | None = None
     lower_is_better: bool | None = None
@@ -332,6 +343,7 @@ class ProjectSpec(Spec):
     name: str | None = None
     platform: str | None = None
     xaxis: XAxis | None = None
+    reference_branch: str | None = None
     start_date: ConfigDate | None = None
     end_date: ConfigDate | None = None
     skip: bool | None = None

@@ -44,13 +44,10 @@ from opwatch.config.sql_check import SnippetKind
 class ProjectResolver:
     """Resolves one project; :attr:`diagnostics` holds what is wrong with it."""
 
-    def __init__(
-        self, slug: str, stack: LayerStack, config: ConfigFile, default_metrics: list[str]
-    ) -> None:
+    def __init__(self, slug: str, stack: LayerStack, config: ConfigFile) -> None:
         self.slug = slug
         self.stack = stack
         self.config = config
-        self.default_metrics = default_metrics
         self.context = CheckContext(stack, config)
         self.snippets = self.context.snippets
         self.sources = DataSourceResolver(self.context)
@@ -104,28 +101,30 @@ class ProjectResolver:
 
     def _statistics_settings(self, spec: ProjectSpec, population: Population) -> StatisticsSettings:
         settings = spec.statistics or StatisticsSettingsSpec()
-        reference = settings.reference_branch
+        reference = settings.reference_branch or spec.reference_branch
         if reference is not None and population.branches and reference not in population.branches:
-            self.context.error(
-                ("project", "statistics", "reference_branch"),
-                f'reference branch "{reference}" is not one of the project\'s branches',
+            key = "statistics" if settings.reference_branch else None
+            self.context.warning(
+                ("project", *([key] if key else []), "reference_branch"),
+                f'reference branch "{reference}" is not one of the project\'s branches, '
+                "so no branch is compared to it",
                 f"use one of: {', '.join(population.branches)}",
             )
-        return StatisticsSettings(**settings.model_dump())
+        return StatisticsSettings(**{**settings.model_dump(), "reference_branch": reference})
 
     def _check_dates(self, spec: ProjectSpec) -> None:
         if spec.start_date and spec.end_date and spec.end_date < spec.start_date:
-            self.context.error(
+            self.context.warning(
                 ("project", "end_date"),
-                f"end_date {spec.end_date} is before start_date {spec.start_date}",
+                f"end_date {spec.end_date} is before start_date {spec.start_date}, "
+                "so the project never runs",
                 "swap the dates, or set end_date on or after start_date",
             )
 
     def _metric_names(self, spec: ProjectSpec) -> list[str]:
-        listed = spec.metrics or []
-        self.context.duplicates(("project", "metrics"), listed)
-        defaults = [] if spec.skip_default_metrics else self.default_metrics
-        return list(dict.fromkeys([*defaults, *listed]))
+        """The defaults' metrics, then the project's, each once (OpMon takes them as a set)."""
+        self.context.duplicates(("project", "metrics"))
+        return list(dict.fromkeys(spec.metrics or []))
 
     def _metric(self, name: str) -> Metric | None:
         spec = self.config.metrics.get(name)
@@ -215,15 +214,15 @@ class ProjectResolver:
             )
         else:
             self.sources.get(spec.data_source, (*path, "data_source"))
-        self.context.duplicates((*path, "branches"), spec.branches or [])
-        self.context.duplicates((*path, "dimensions"), spec.dimensions or [])
+        self.context.duplicates((*path, "branches"))
+        self.context.duplicates((*path, "dimensions"))
         if spec.branches and spec.boolean_pref:
             self.context.warning(
                 (*path, "boolean_pref"),
                 "boolean_pref is ignored because branches are given",
                 "remove one of the two",
             )
-        dimensions = tuple(spec.dimensions or ())
+        dimensions = tuple(dict.fromkeys(spec.dimensions or ()))
         if spec.group_by_dimension and spec.group_by_dimension not in dimensions:
             self.context.error(
                 (*path, "group_by_dimension"),
@@ -234,13 +233,13 @@ class ProjectResolver:
             )
         return Population(
             data_source=spec.data_source or "",
-            branches=tuple(spec.branches or ()),
+            branches=tuple(dict.fromkeys(spec.branches or ())),
             boolean_pref=spec.boolean_pref,
             channel=spec.channel,
             monitor_entire_population=bool(spec.monitor_entire_population),
             dimensions=dimensions,
             group_by_dimension=spec.group_by_dimension,
-            segments=tuple(spec.segments or ()),
+            segments=tuple(dict.fromkeys(spec.segments or ())),
         )
 
     def _select_and_source(

@@ -26,14 +26,26 @@ _FIELD_ALIASES = {("segment_data_sources",): ("segments", "data_sources")}
 
 
 def schema_diagnostics(
-    file: TomlFile, error: ValidationError, root: type[Spec], *, unknown_keys: Severity
+    file: TomlFile,
+    error: ValidationError,
+    root: type[Spec],
+    *,
+    unknown_keys: Severity,
+    strict_tables: bool = False,
 ) -> list[Diagnostic]:
-    """One diagnostic per wrong place in ``file`` (several pydantic errors may share one)."""
+    """One diagnostic per wrong place in ``file`` (several pydantic errors may share one).
+
+    An unknown key has the severity ``unknown_keys``; with ``strict_tables``, it is an error in
+    any table whose model says ``strict_keys`` whatever that severity is.
+    """
     by_path: dict[Loc, list[Any]] = {}
     for item in error.errors():
         path = _clean_loc(item["loc"])
         by_path.setdefault(path, []).append(item)
-    return [_diagnose(file, root, path, items, unknown_keys) for path, items in by_path.items()]
+    return [
+        _diagnose(file, root, path, items, unknown_keys, strict_tables)
+        for path, items in by_path.items()
+    ]
 
 
 def _clean_loc(loc: tuple[Any, ...]) -> Loc:
@@ -53,7 +65,12 @@ def _to_model_loc(path: Loc) -> Loc:
 
 
 def _diagnose(
-    file: TomlFile, root: type[Spec], path: Loc, items: list[Any], unknown_keys: Severity
+    file: TomlFile,
+    root: type[Spec],
+    path: Loc,
+    items: list[Any],
+    unknown_keys: Severity,
+    strict_tables: bool,
 ) -> Diagnostic:
     kind = items[0]["type"]
     key_path = (
@@ -62,7 +79,7 @@ def _diagnose(
     key_path = tuple(p for p in key_path if p != "[key]")
     key = str(path[-2] if path[-1:] == ("[key]",) else path[-1]) if path else ""
     if kind == "extra_forbidden":
-        return _unknown_key(file, root, key_path, key, unknown_keys)
+        return _unknown_key(file, root, key_path, key, unknown_keys, strict_tables)
     line = file.locator.line_of(path)
     if kind == "missing":
         return file.diagnostic(
@@ -101,9 +118,11 @@ def _diagnose(
 
 
 def _unknown_key(
-    file: TomlFile, root: type[Spec], table: Loc, key: str, severity: Severity
+    file: TomlFile, root: type[Spec], table: Loc, key: str, severity: Severity, strict: bool
 ) -> Diagnostic:
     model = _model_at(root, _to_model_loc(table))
+    if strict and model is not None and model.strict_keys:
+        severity = Severity.ERROR
     known = list(model.model_fields) if model else []
     if model is ConfigFile:
         known = [k for k in known if k != "segment_data_sources"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from opwatch.config import legacy
 from opwatch.config.diagnostics import Diagnostic, did_you_mean
 from opwatch.config.merge import LayerStack
 from opwatch.config.sql_check import SnippetKind, SqlProblem, check_snippet
@@ -99,6 +98,6 @@ class SnippetChecker:
         if not layers or snippet_line is None:
             return None
         layer = layers[0]
-        file_path = legacy.to_file_path(path) if layer.is_legacy else path
+        file_path = layer.file_path(path)
         body = layer.file.locator.string_body_line([str(part) for part in file_path])
         return body + snippet_line - 1 if body is not None else None
