@@ -26,12 +26,10 @@ from tests.config.opmon_oracle import (
     opwatch_resolution,
     sql,
 )
+from tests.conftest import CORPUS
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 METRIC_HUB = CORPUS / "metric-hub"
 CORPUS_PROJECTS = sorted((METRIC_HUB / "opmon").glob("*.toml"))
-
-pytestmark = pytest.mark.skipif(not METRIC_HUB.is_dir(), reason="the shared corpus is absent")
 
 
 @pytest.fixture(scope="module")
