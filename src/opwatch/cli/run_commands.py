@@ -219,9 +219,8 @@ def project_list(
         projects = []
         for name in names:
             project, diagnostics = loader.load(find_project(name, settings))
-            errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-            if project is None or errors:
-                raise ConfigError(errors)
+            if project is None:
+                raise ConfigError([d for d in diagnostics if d.severity is Severity.ERROR])
             _print_diagnostics(diagnostics)
             projects.append(project)
         return projects, False

@@ -73,17 +73,15 @@ class CheckContext:
             for name in names:
                 if name in seen:
                     self.diagnostics.append(
-                        layer.file.diagnostic(
-                            layer.file_path(path),
+                        layer.item_diagnostic(
+                            path,
+                            name,
                             f'"{name}" is listed more than once; it counts once',
                             "remove the repeated entry",
-                            line=layer.file.locator.item_line(
-                                [str(p) for p in layer.file_path(path)], name
-                            ),
                             severity=Severity.WARNING,
                         )
                     )
-                seen.add(str(name))
+                seen.add(name)
 
     def not_a_project_metric(self, path: tuple[str, ...], metric: str, names: list[str]) -> None:
         """Report a metric used by an alert or group that the project does not compute."""

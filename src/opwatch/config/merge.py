@@ -67,6 +67,16 @@ class Layer:
         generation 1)."""
         return legacy.to_file_path(path) if self.is_legacy else path
 
+    def item_diagnostic(
+        self, path: tuple[str, ...], item: str, message: str, hint: str | None, **kwargs: Any
+    ) -> Diagnostic:
+        """A diagnostic about one string item of this file's list at ``path``, on its line."""
+        file_path = self.file_path(path)
+        line = self.file.locator.item_line([str(p) for p in file_path], item)
+        return Diagnostic(
+            self.file.path, format_key_path(file_path), message, hint, line=line, **kwargs
+        )
+
 
 class LayerStack:
     """The layers of one project, lowest precedence first."""
@@ -129,10 +139,7 @@ class LayerStack:
         self, path: tuple[str, ...], item: str, message: str, hint: str | None = None
     ) -> Diagnostic:
         """A diagnostic about one string item of the list at ``path``, on that item's line."""
-        layer = self._writer(path)
-        file_path = layer.file_path(path)
-        line = layer.file.locator.item_line([str(p) for p in file_path], item)
-        return Diagnostic(layer.file.path, format_key_path(file_path), message, hint, line=line)
+        return self._writer(path).item_diagnostic(path, item, message, hint)
 
     def _writer(self, path: tuple[str | int, ...]) -> Layer:
         for depth in range(len(path), 0, -1):

@@ -38,8 +38,9 @@ Merge = Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
 """How a later table merges into an earlier one."""
 
 WILDCARD_CHARACTERS = frozenset("*?[")
-NAMED_SECTIONS = ("metrics", "data_sources", "dimensions", "segments")
-"""Sections of named definitions merged field by field."""
+NAMED_SECTIONS = ("metrics", "data_sources", "dimensions")
+"""Sections of named definitions merged field by field (``[segments]`` too, beside its
+``data_sources``)."""
 WILDCARD_SECTIONS = frozenset({"metrics", "data_sources"})
 WHOLE_SECTIONS = ("alerts", "functions", "parameters")
 """Sections whose definitions are replaced whole, name by name."""
@@ -124,30 +125,28 @@ def merge_layer(
     ``with_project=False`` ignores the layer's ``[project]`` (definition files have none that
     counts). Wildcards that matched nothing are appended to ``unmatched``.
     """
-    merged = dict(base)
-    for section, value in layer.items():
-        earlier = base.get(section)
-        if section == "project":
-            if with_project and isinstance(value, dict):
-                merged[section] = merge_project(_table(earlier), value)
-        elif section == "segments" and isinstance(value, dict):
-            merged[section] = _merge_segments(_table(earlier), value)
-        elif section in NAMED_SECTIONS and isinstance(value, dict):
+
+    def named(section: str) -> Merge:
+        def merge(earlier: dict[str, Any], later: dict[str, Any]) -> dict[str, Any]:
             keys: list[str] = []
-            merged[section] = merge_named(
-                _table(earlier),
-                value,
-                whole=generation == 1 and section in REPLACED_WHOLE_IN_GENERATION_1,
-                wildcards=section in WILDCARD_SECTIONS,
-                unmatched=keys,
-            )
+            whole = generation == 1 and section in REPLACED_WHOLE_IN_GENERATION_1
+            wildcards = section in WILDCARD_SECTIONS
+            merged = merge_named(earlier, later, whole=whole, wildcards=wildcards, unmatched=keys)
             if unmatched is not None:
                 unmatched.extend(UnmatchedWildcard(section, key) for key in keys)
-        elif section in WHOLE_SECTIONS and isinstance(value, dict):
-            merged[section] = {**_table(earlier), **value}
-        elif is_set(value):
-            merged[section] = value
-    return merged
+            return merged
+
+        return merge
+
+    tables: dict[str, Merge] = {
+        "project": merge_project,
+        "segments": _merge_segments,
+        **{section: named(section) for section in NAMED_SECTIONS},
+        **{section: _replace_names for section in WHOLE_SECTIONS},
+    }
+    if not with_project:
+        layer = {key: value for key, value in layer.items() if key != "project"}
+    return _merge_values(base, layer, lists=frozenset(), tables=tables)
 
 
 def merge_project(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -196,6 +195,10 @@ def _merge_segments(base: dict[str, Any], override: dict[str, Any]) -> dict[str,
         {k: v for k, v in override.items() if k != SEGMENT_DATA_SOURCES},
     )
     return {**segments, SEGMENT_DATA_SOURCES: sources} if sources else segments
+
+
+def _replace_names(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    return {**base, **override}
 
 
 def _table(value: Any) -> dict[str, Any]:

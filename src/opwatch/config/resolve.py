@@ -103,9 +103,9 @@ class ProjectResolver:
         settings = spec.statistics or StatisticsSettingsSpec()
         reference = settings.reference_branch or spec.reference_branch
         if reference is not None and population.branches and reference not in population.branches:
-            key = "statistics" if settings.reference_branch else None
+            written = ("statistics",) if settings.reference_branch else ()
             self.context.warning(
-                ("project", *([key] if key else []), "reference_branch"),
+                ("project", *written, "reference_branch"),
                 f'reference branch "{reference}" is not one of the project\'s branches, '
                 "so no branch is compared to it",
                 f"use one of: {', '.join(population.branches)}",
