@@ -208,12 +208,9 @@ STEPS: dict[str, Callable[[Workload], None]] = {
 
 
 def _settings(workload: Workload) -> Settings:
-    from opwatch.config import Settings, load_settings
+    from opwatch.config import load_settings
 
-    settings = load_settings(workload.settings)
-    if not isinstance(settings, Settings):
-        raise SystemExit(f"invalid settings: {settings}")
-    return settings
+    return load_settings(workload.settings)
 
 
 # --- the parent: run each step in a child, measure, print ------------------------------------

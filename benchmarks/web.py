@@ -347,22 +347,22 @@ def drawn_filters(metrics: list[Metric], count: int) -> list[dict[str, str]]:
 
 def direct_query(results: Results, filters: list[dict[str, str]]) -> Figures:
     """The reader's statistics SQL alone, on one warm DuckDB connection over the Parquet."""
-    from opwatch.config.resolved import table_slug
+    from opwatch.config.resolved import result_table
     from opwatch.engines.duckdb import DuckDBEngine
 
     engine = DuckDBEngine(results_settings(results))
-    table = f"{table_slug(SLUG)}_statistics"
+    table = result_table(SLUG, "statistics")
     connection = duckdb.connect(":memory:")
     glob = engine.store.files_glob(table)
-    view = engine.statements("parquet_view", view=_ident(table), path=glob)
+    view = engine.statements("parquet_view", view=table, path=glob)
     connection.execute(view[0])
 
     def query(wanted: dict[str, str]) -> Callable[[], object]:
         sql = engine.statements(
             "results_statistics",
-            table=_ident(table),
-            keys=[_ident("os")],
-            filters=[_ident(column) for column in wanted],
+            table=table,
+            keys=["os"],
+            filters=list(wanted),
             comparisons=False,
             by_build=False,
         )[0]
@@ -379,7 +379,7 @@ def direct_reader(results: Results, filters: list[dict[str, str]]) -> Figures:
 
     settings = results_settings(results)
     state = RunState.in_folder(settings.engine.results)
-    reader = ResultsReader(create_engine(settings), state, cache_size=0)  # every call queries
+    reader = ResultsReader(create_engine(settings).reads, state, cache_size=0)  # every call queries
 
     def read(wanted: dict[str, str]) -> Callable[[], object]:
         return lambda: reader.statistics(SLUG, StatisticsFilter(wanted))
@@ -399,7 +399,7 @@ def first_reads(results: Results, filters: list[dict[str, str]], count: int = 5)
     started = time.perf_counter()
     for wanted in filters[:count]:
         engine = create_engine(settings)
-        reader = ResultsReader(engine)
+        reader = ResultsReader(engine.reads)
         reader.project(SLUG)  # what the dashboard page asks first (not timed)
         begun = time.perf_counter()
         reader.statistics(SLUG, StatisticsFilter(wanted))
@@ -407,11 +407,6 @@ def first_reads(results: Results, filters: list[dict[str, str]], count: int = 5)
         engine.close()
     name = "ResultsReader.statistics, first view (in-process, 1 client)"
     return Figures(name, tuple(latencies), time.perf_counter() - started)
-
-
-def _ident(name: str) -> str:
-    """A quoted SQL identifier, as the reader quotes table and column names."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 # --- report ------------------------------------------------------------------------------

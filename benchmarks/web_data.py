@@ -145,17 +145,14 @@ def prepare(results: Results) -> dict[str, Any]:
 
 def results_settings(results: Results) -> Settings:
     """The settings pointing at the folder (as ``opwatch serve --settings`` reads them)."""
-    from opwatch.config import Settings, load_settings
+    from opwatch.config import load_settings
 
-    settings = load_settings(results.settings_file)
-    if not isinstance(settings, Settings):
-        raise SystemExit(f"invalid settings {results.settings_file}: {settings}")
-    return settings
+    return load_settings(results.settings_file)
 
 
 def build(results: Results) -> int:
     """Write the project row, the statistics and the run state; the statistics rows."""
-    from opwatch.config.resolved import table_slug
+    from opwatch.config.resolved import result_table
     from opwatch.engines import create_engine
     from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE
     from opwatch.pipeline.state import RunState
@@ -163,10 +160,12 @@ def build(results: Results) -> int:
 
     engine = create_engine(results_settings(results))
     try:
-        engine.replace_table(PROJECTS_TABLE, [project_row(results)], "slug", PROJECTS_COLUMNS)
+        engine.results.replace_table(
+            PROJECTS_TABLE, [project_row(results)], "slug", PROJECTS_COLUMNS
+        )
         table = statistics_table(results)
-        statistics = f"{table_slug(SLUG)}_statistics"
-        engine.write_rows(statistics, table, results.dates, order_by=STATISTICS_ORDER)
+        statistics = result_table(SLUG, "statistics")
+        engine.results.write_rows(statistics, table, results.dates, order_by=STATISTICS_ORDER)
     finally:
         engine.close()
     state = RunState.in_folder(results.results)

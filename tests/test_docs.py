@@ -86,3 +86,22 @@ def test_cli_reference_is_generated_from_help() -> None:
     assert (DOCS / "cli.md").read_text() == module.render(), (
         "docs/cli.md is stale: run python scripts/cli_docs.py > docs/cli.md"
     )
+
+
+def _registered() -> list[tuple[str, str]]:
+    from opwatch.alerts.notifiers import NOTIFIERS
+    from opwatch.alerts.rules import RULES
+    from opwatch.detect import TECHNIQUES
+    from opwatch.engines import ENGINES
+    from opwatch.stats import STATISTICS
+
+    parts = [("statistics.md", name) for kind in STATISTICS.values() for name in kind.names()]
+    parts += [("detection.md", name) for name in TECHNIQUES.names()]
+    parts += [("config-reference.md", name) for name in ENGINES.names()]
+    parts += [("alerts.md", name) for name in (*RULES.names(), *NOTIFIERS.names())]
+    return sorted(set(parts))
+
+
+@pytest.mark.parametrize(("page", "name"), _registered())
+def test_every_registered_part_is_documented(page: str, name: str) -> None:
+    assert f"`{name}`" in (DOCS / page).read_text(), f"docs/{page} does not describe `{name}`"

@@ -18,7 +18,7 @@ from opwatch.alerts.revisions import RevisionRange
 from opwatch.alerts.store import AlertStore
 from opwatch.config import load_project
 from opwatch.config.resolved import Alert as Rule
-from opwatch.config.resolved import Monitor, Project
+from opwatch.config.resolved import Monitor, Project, result_table
 from opwatch.config.settings import EngineSettings, Settings
 from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
@@ -96,18 +96,20 @@ class Results:
 
     def __init__(self, folder: Path) -> None:
         self.engine = DuckDBEngine(Settings(engine=EngineSettings(results=folder)))
-        self.engine.replace_table(PROJECTS_TABLE, [project_row(DEMO)], "slug", PROJECTS_COLUMNS)
+        self.engine.results.replace_table(
+            PROJECTS_TABLE, [project_row(DEMO)], "slug", PROJECTS_COLUMNS
+        )
         self.statistics([1.0, 1.0, 1.0])
-        self.reader = ResultsReader(self.engine)
+        self.reader = ResultsReader(self.engine.reads)
         self.store = AlertStore(f"sqlite:///{folder / 'alerts.sqlite'}")
 
     def statistics(self, treatment: list[float]) -> None:
-        table = f"{DEMO.table_slug}_statistics"
-        self.engine.write_rows(table, uri_counts(treatment), STATISTIC_DAYS)
+        table = result_table(DEMO.slug, "statistics")
+        self.engine.results.write_rows(table, uri_counts(treatment), STATISTIC_DAYS)
 
     def detections(self, *rows: dict[str, Any]) -> None:
         table = pa.Table.from_pylist(list(rows), schema=detections_schema(DEMO))
-        self.engine.write_table(f"{DEMO.table_slug}_detections", table)
+        self.engine.results.write_table(result_table(DEMO.slug, "detections"), table)
 
     def ingest(self, configured: Project, **options: Any) -> list[Alert]:
         return Ingest(self.reader, self.store, **options).run(configured, RUN_DAY)

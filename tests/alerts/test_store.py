@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from opwatch.alerts.model import Alert
-from opwatch.alerts.store import AlertQuery, AlertStore, StoredBug
+from opwatch.alerts.store import OPEN, AlertQuery, AlertStore, StoredBug
 from tests.alerts.samples import sample_alert
 
 STAMP = datetime(2026, 10, 20, 6, 30, 15, 123456)
@@ -159,6 +159,17 @@ def test_find_filters(store: AlertStore, query: AlertQuery, expected: str) -> No
     added = store.add([alert(**values) for values in FOUND.values()])
     label = {stored.key: name for name, stored in zip(FOUND, added, strict=True)}
     assert "".join(label[a.key] for a in store.find(query)) == expected
+
+
+def test_the_open_status_finds_every_status_still_waiting_on_someone(store: AlertStore) -> None:
+    statuses = ["new", "filed", "fixed", "emailed", "unrouted", "wontfix"]
+    store.add([alert(position=f"2026-10-{10 + n}", status=s) for n, s in enumerate(statuses)])
+    found = store.find(AlertQuery(status=OPEN))
+    assert [a.status for a in found] == ["unrouted", "emailed", "filed", "new"]  # newest first
+    assert [a.status for a in store.find(AlertQuery(status=OPEN, limit=2))] == [
+        "unrouted",
+        "emailed",
+    ]
 
 
 def test_update_changes_the_status_of_the_alerts_given(store: AlertStore) -> None:

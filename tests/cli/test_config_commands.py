@@ -1,4 +1,5 @@
-"""``opwatch validate``, ``show`` and the command set, run as a user runs them."""
+"""``opwatch validate``, ``show`` and the command set, run as a user runs them (in this process
+but for one real ``python -m opwatch validate``)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from opwatch.cli import app
-from tests.cli.helpers import opwatch
+from opwatch.demo import demo_config_dir
+from tests.cli.helpers import opwatch, opwatch_process
 from tests.conftest import CORPUS
 
 COMMANDS = sorted(
@@ -43,6 +45,21 @@ def test_validate_corpus_exits_zero() -> None:
     result = opwatch("validate", str(CORPUS / "metric-hub"), str(CORPUS / "opmon-config-2022"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "37 projects valid: 0 errors, 1 warning" in result.stdout
+
+
+@pytest.mark.slow
+def test_python_dash_m_opwatch_validates_the_demo() -> None:
+    """The entry point, the configuration layer and the exit code in a new interpreter; the
+    in-process runner the other tests use gets the same output."""
+    result = opwatch_process("validate", str(demo_config_dir()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 project valid: 0 errors, 0 warnings" in result.stdout
+    in_process = opwatch("validate", str(demo_config_dir()))
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        result.returncode,
+        result.stdout,
+        result.stderr,
+    )
 
 
 def test_validate_reports_every_error_and_exits_one(config_tree: Callable[[str], Path]) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
+from typing import Any
 
 from opwatch.config.locator import KeyLocator, format_key_path, split_key
 
@@ -26,8 +28,25 @@ percentile = { percentiles = [1, 2], remove_nulls = true }
 '''
 
 
-def test_text_is_valid_toml() -> None:
-    tomllib.loads(TEXT)
+def key_paths(table: dict[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """Every key path of a parsed TOML document (tables and keys; not into arrays)."""
+    for key, value in table.items():
+        yield (*prefix, key)
+        if isinstance(value, dict):
+            yield from key_paths(value, (*prefix, key))
+
+
+def test_every_key_tomllib_reads_is_placed_on_a_line_that_writes_it() -> None:
+    # the locator is checked against the real parser: each key path tomllib finds is one the
+    # scanner recorded itself (not a fallback to a prefix), on a line that names the key
+    locator = KeyLocator(TEXT)
+    lines = TEXT.splitlines()
+    paths = list(key_paths(tomllib.loads(TEXT)))
+    assert len(paths) == 13  # the walk itself reached every key
+    for path in paths:
+        assert locator.has(path), path
+        line = locator.line_of(path)
+        assert line is not None and path[-1] in lines[line - 1], (path, line)
 
 
 def test_lines_of_keys_and_tables() -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from opwatch.config import Settings, load_settings, validate_paths
-from opwatch.config.diagnostics import Diagnostic
+from opwatch.errors import ConfigError
 
 
 def test_relative_paths_are_resolved_against_the_settings_file(tmp_path: Path) -> None:
@@ -22,12 +24,17 @@ def test_relative_paths_are_resolved_against_the_settings_file(tmp_path: Path) -
     assert settings.experiments.metadata == str(tmp_path / "experiments.json")
 
 
-def test_invalid_settings_are_a_diagnostic(tmp_path: Path) -> None:
+def test_invalid_settings_are_located_diagnostics_with_the_valid_values(tmp_path: Path) -> None:
     path = tmp_path / "opwatch.toml"
-    path.write_text("[config]\nmax_file_mb = 0\n")
-    diagnostic = load_settings(path)
-    assert isinstance(diagnostic, Diagnostic)
-    assert diagnostic.file == path and "invalid settings" in diagnostic.message
+    path.write_text('[config]\nmax_file_mb = 0\n\n[engine]\nname = "duckbd"\nbatch_dayz = 3\n')
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    found = {d.key_path: d for d in raised.value.diagnostics}
+    assert set(found) == {"config.max_file_mb", "engine.name", "engine.batch_dayz"}
+    assert all(d.file == path for d in found.values())
+    assert [found[k].line for k in ("config.max_file_mb", "engine.name")] == [2, 5]
+    assert 'did you mean "duckdb"?' in found["engine.name"].format()
+    assert 'unknown key "batch_dayz"' in found["engine.batch_dayz"].format()
 
 
 def test_extra_definition_folders_are_searched(

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from opwatch.stats.histograms import histogram_percentiles
+from opwatch.stats.histogram_math import histogram_percentiles
 from tests.conformance import cases, exact, load_vectors
 
 PERCENTILES = load_vectors("histogram_percentiles")

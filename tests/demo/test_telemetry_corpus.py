@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from opwatch.config import Project, load_project
+from opwatch.config.resolved import ResultKind, result_table
 from opwatch.config.settings import Settings
 from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
@@ -48,8 +49,9 @@ def run(project: Project, data: GeneratedData, results: Path) -> duckdb.DuckDBPy
     finally:
         engine.close()
     connection = duckdb.connect()
-    for kind in ("scalar", "histogram"):
-        files = results / "tables" / f"{project.table_slug}_{kind}"
+    kinds: tuple[ResultKind, ...] = ("scalar", "histogram")
+    for kind in kinds:
+        files = results / "tables" / result_table(project.slug, kind)
         source = f"read_parquet('{files}/*/*.parquet')" if files.is_dir() else None
         empty = "SELECT NULL::VARCHAR AS branch, NULL::VARCHAR AS name, NULL AS value LIMIT 0"
         query = source and (

@@ -43,8 +43,10 @@ def test_unusable_series_are_refused_with_the_reason(series: object, message: st
 
 
 def test_an_unknown_technique_lists_the_known_ones() -> None:
-    with pytest.raises(DetectionError, match="known: default, binseg, cdf_squared"):
+    with pytest.raises(DetectionError) as raised:
         detect([1.0, 2.0], "cdf_sqared")
+    assert 'did you mean "cdf_squared"?' in str(raised.value)
+    assert "(valid: binseg, cdf_squared, default, window_ttest)" in str(raised.value)
 
 
 def test_a_misspelled_argument_lists_the_valid_ones() -> None:

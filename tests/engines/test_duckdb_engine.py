@@ -56,13 +56,13 @@ def test_results_are_read_back_by_table_name(telemetry: GeneratedData, tmp_path:
     project = load_project(demo_project_path())
     with open_runner(settings_for(telemetry, results)) as runner:
         assert runner.run([project], days(telemetry)[:2]).ok
-        [(rows, clients)] = runner.engine.read(
+        [(rows, clients)] = runner.engine.reads.read(
             "SELECT COUNT(*), COUNT(DISTINCT client_id) FROM opwatch_demo_scalar WHERE name = ?",
             ["uri_count"],
         )
-        [(slug,)] = runner.engine.read("SELECT slug FROM projects_v1")
+        [(slug,)] = runner.engine.reads.read("SELECT slug FROM projects_v1")
         with pytest.raises(EngineError, match="no_such_table"):
-            runner.engine.read("SELECT * FROM no_such_table")
+            runner.engine.reads.read("SELECT * FROM no_such_table")
     assert rows == len(all_tables(results)["opwatch_demo_scalar"]) // 4 and clients > 20
     assert slug == "opwatch-demo"
 
@@ -74,22 +74,25 @@ def test_reads_during_a_run_see_whole_partitions(telemetry: GeneratedData, tmp_p
 
     import tomli_w
 
+    from tests.cli.helpers import opwatch
+
     (tmp_path / "opwatch.toml").write_text(
         tomli_w.dumps(
             {"engine": {"results": "results", "batch_days": 1}, "tables": telemetry.tables}
         )
     )
     first, last = str(days(telemetry)[0]), str(days(telemetry)[-1])
-    command = [sys.executable, "-m", "opwatch", "backfill", "--start", first, "--end", last]
-    command += ["-p", "opwatch-demo", "-q"]
-    assert subprocess.run(command, cwd=tmp_path, capture_output=True, check=False).returncode == 0
+    arguments = ["backfill", "--start", first, "--end", last, "-p", "opwatch-demo", "-q"]
+    assert opwatch(*arguments, cwd=tmp_path).returncode == 0
     settings = Settings.model_validate({"engine": {"results": str(tmp_path / "results")}})
     count = "SELECT submission_date, COUNT(*) FROM opwatch_demo_scalar GROUP BY 1 ORDER BY 1"
     with open_runner(settings) as reader:
-        expected = reader.engine.read(count)
-        rerun = subprocess.Popen([*command, "--force"], cwd=tmp_path)
+        expected = reader.engine.reads.read(count)
+        # another process writes: the reads here must never see a partition half replaced
+        command = [sys.executable, "-m", "opwatch", *arguments, "--force"]
+        rerun = subprocess.Popen(command, cwd=tmp_path)
         reads = 0
         while rerun.poll() is None or reads == 0:
-            assert reader.engine.read(count) == expected
+            assert reader.engine.reads.read(count) == expected
             reads += 1
     assert rerun.returncode == 0 and reads > 3

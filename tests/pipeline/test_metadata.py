@@ -8,8 +8,11 @@ from pathlib import Path
 
 from opwatch.config import load_project
 from opwatch.demo import demo_project_path
+from opwatch.demo.telemetry import GeneratedData
+from opwatch.pipeline import open_runner
 from opwatch.pipeline.metadata import config_hash
-from tests.conftest import CORPUS
+from opwatch.results import ResultsReader
+from tests.conftest import CORPUS, days, settings_for
 
 
 def test_the_hash_follows_what_changes_the_sql_and_nothing_else() -> None:
@@ -65,3 +68,33 @@ def rewrite(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{path} has no {old!r}"
     path.write_text(text.replace(old, new))
+
+
+def test_projects_v1_keeps_the_per_client_sql_that_computed_the_results(
+    four_weeks: GeneratedData, four_weeks_results: Path, tmp_path: Path
+) -> None:
+    """Run again, the stored query counts the clients the scalar table holds for the days of
+    the last batch; and a rerun with nothing due keeps a query (it does not blank it)."""
+    results = tmp_path / "results"
+    shutil.copytree(four_weeks_results, results)
+    settings = settings_for(four_weeks, results)
+    project = load_project(demo_project_path())
+    with open_runner(settings) as runner:
+        assert runner.run([project], days(four_weeks)).ok  # nothing due: all done before
+        reader = ResultsReader(runner.engine.reads)
+        sql = reader.clients_sql(project.slug)
+        assert sql is not None
+        connection = runner.engine.connection  # its views are the tables the query names
+        per_day = dict(
+            connection.execute(
+                f"SELECT submission_date, COUNT(*) FROM ({sql}) GROUP BY 1"
+            ).fetchall()
+        )
+        stored = dict(
+            runner.engine.reads.read(
+                "SELECT submission_date, COUNT(DISTINCT client_id || branch) "
+                "FROM opwatch_demo_scalar GROUP BY 1"
+            )
+        )
+    assert per_day and set(per_day) <= set(stored)
+    assert all(stored[day] == count for day, count in per_day.items())

@@ -22,6 +22,7 @@ from opwatch.demo.telemetry import GeneratedData
 from opwatch.errors import RenderError
 from opwatch.pipeline import open_runner
 from opwatch.pipeline.state import FAILED, SUCCESS
+from tests.cli.helpers import opwatch
 from tests.conftest import all_tables, days, settings_for, table_rows
 
 SLUG = "opwatch_demo"
@@ -161,7 +162,7 @@ def test_build_id_partitions_hold_each_recent_build_once_per_client(
     )
 
 
-# --- helpers: the CLI in a subprocess -----------------------------------------------------------
+# --- helpers: the CLI, in this process or in a subprocess to kill -------------------------------
 
 
 def write_settings(folder: Path, data: GeneratedData, **engine: object) -> None:
@@ -174,14 +175,8 @@ def opwatch_command(*args: str) -> list[str]:
 
 
 def backfill(folder: Path, first: date, last: date) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        opwatch_command(
-            "backfill", "--start", str(first), "--end", str(last), "-p", "opwatch-demo"
-        ),
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return opwatch(
+        "backfill", "--start", str(first), "--end", str(last), "-p", "opwatch-demo", cwd=folder
     )
 
 

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from opwatch.config import load_project
-from opwatch.config.resolved import table_slug
+from opwatch.config.resolved import result_table
 from opwatch.config.settings import EngineSettings, Settings
 from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
@@ -47,9 +47,9 @@ def reader_over(folder: Path, reference: str | None) -> ResultsReader:
     """A reader of a project ``SLUG`` (the demo's config, renamed) with hand-made statistics."""
     engine = DuckDBEngine(Settings(engine=EngineSettings(results=folder)))
     project = dataclasses.replace(load_project(demo_project_path()), slug=SLUG, name="Hand made")
-    engine.replace_table(PROJECTS_TABLE, [project_row(project)], "slug", PROJECTS_COLUMNS)
-    engine.write_rows(f"{table_slug(SLUG)}_statistics", statistics(reference), DAYS)
-    return ResultsReader(engine)
+    engine.results.replace_table(PROJECTS_TABLE, [project_row(project)], "slug", PROJECTS_COLUMNS)
+    engine.results.write_rows(result_table(SLUG, "statistics"), statistics(reference), DAYS)
+    return ResultsReader(engine.reads)
 
 
 @pytest.mark.parametrize("reference", ["control", "treatment", None])

@@ -22,7 +22,7 @@ from opwatch.config.settings import Settings
 from opwatch.demo import demo_project_path
 from opwatch.engines import ENGINES, create_engine
 from opwatch.sql.plan import plan_run
-from opwatch.sql.render import branch_rule
+from opwatch.sql.render import Enrollment, branch_rule
 from tests.conftest import CORPUS
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -94,9 +94,9 @@ def test_duckdb_own_parser_accepts_every_corpus_query() -> None:
     for project in PROJECTS:
         output = engine.prepare(plan_run(project, [date(2024, 3, 10)]))
         for query in [output.clients_query, *(t.query for t in output.tables)]:
-            verdict = json.loads(
-                connection.execute("SELECT json_serialize_sql(?)", [query]).fetchone()[0]
-            )
+            row = connection.execute("SELECT json_serialize_sql(?)", [query]).fetchone()
+            assert row is not None
+            verdict = json.loads(row[0])
             assert not verdict["error"], (project.slug, verdict.get("error_message"))
 
 
@@ -142,15 +142,19 @@ def test_branch_rules_follow_opmon_order(slug: str, rule: str, kept: tuple[str, 
 
 
 def test_enrollment_is_read_where_each_ping_keeps_it() -> None:
-    desktop = branch_rule(by_slug("bug-1751039-pref-win32k-experiment-nightly-99-99"))
-    assert desktop.enrollment == (
+    desktop = by_slug("bug-1751039-pref-win32k-experiment-nightly-99-99")
+    assert branch_rule(desktop).enrollment == Enrollment("native", desktop.slug)
+    assert (
         "mozfun.map.get_key(environment.experiments, "
-        "'bug-1751039-pref-win32k-experiment-nightly-99-99').branch"
-    )
+        "'bug-1751039-pref-win32k-experiment-nightly-99-99').branch AS branch"
+    ) in script(desktop, "bigquery")[0]
     glean = load_project(
         CORPUS / "metric-hub/opmon/android-add-ons-extension-process-release-rollout.toml"
     )
-    assert "ping_info.experiments" in (branch_rule(glean).enrollment or "")
+    assert (
+        "mozfun.map.get_key(ping_info.experiments, "
+        "'android-add-ons-extension-process-release-rollout').branch IS NULL"
+    ) in script(glean, "bigquery")[0]
 
 
 def test_build_id_projects_read_a_window_and_keep_recent_builds() -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 import sqlglot
+from sqlglot import exp
 
 from opwatch.config import Project, validate_paths
 from opwatch.engines.compat import compat_function_names
@@ -79,11 +80,42 @@ def test_every_corpus_snippet_parses_in_duckdb() -> None:
     assert failures == []
 
 
+def bigquery_only_calls(tree: exp.Expression) -> list[str]:
+    """Calls only BigQuery can make: through a dotted path (``mozfun.hist.extract(x)``, a
+    project's ``udf.f(x)``) or with the ``SAFE.`` prefix."""
+    calls = [node.sql() for node in tree.find_all(exp.SafeFunc)]
+    for call in tree.find_all(exp.Func):
+        parent = call.parent
+        if (isinstance(parent, exp.Dot) and parent.expression is call) or (
+            isinstance(parent, exp.Column) and parent.this is call
+        ):
+            calls.append(parent.sql())
+    return sorted(calls)
+
+
 @pytest.mark.parametrize("dialect", ["spark", "bigquery"])
 def test_every_corpus_snippet_parses_in_other_dialects(dialect: str) -> None:
+    # sqlglot reads back whatever it wrote, so the parse alone proves little: the tree it
+    # reads must also hold what that engine can run. Spark has no UDF paths or SAFE calls
+    # (macros instead) and needs every identifier quoted; BigQuery keeps the snippet's calls.
+    # Both get the local dataset.table names (TableMap), never project.dataset.table.
+    failures = []
     for label, query in QUERIES:
-        translated = translate(query, dialect, TableMap())
-        assert sqlglot.parse_one(translated, read=dialect) is not None, label
+        tree = sqlglot.parse_one(translate(query, dialect, TableMap()), read=dialect)
+        calls = bigquery_only_calls(tree)
+        if dialect == "spark":
+            expected_calls = []
+            unquoted = [i.name for i in tree.find_all(exp.Identifier) if not i.quoted]
+            if unquoted:
+                failures.append(f"{label}: unquoted {unquoted}")
+        else:
+            expected_calls = bigquery_only_calls(sqlglot.parse_one(query, read="bigquery"))
+        if calls != expected_calls:
+            failures.append(f"{label}: calls {calls}, expected {expected_calls}")
+        projects = [table.sql() for table in tree.find_all(exp.Table) if table.catalog]
+        if projects:
+            failures.append(f"{label}: tables not mapped: {projects}")
+    assert failures == []
 
 
 def test_every_udf_called_after_translation_has_a_duckdb_macro() -> None:

@@ -15,7 +15,7 @@ from scipy import stats as scipy_stats
 
 from opwatch.stats.buckets import exponential_bounds
 from opwatch.stats.histogram import histogram_percentile_estimates
-from opwatch.stats.histograms import histogram_percentiles
+from opwatch.stats.histogram_math import histogram_percentiles
 from opwatch.stats.intervals import IntervalSettings
 from opwatch.stats.registry import HistogramSample, ScalarSample
 from opwatch.stats.scalar import percentile_estimates

@@ -57,7 +57,6 @@ def histogram_groups(seed: int) -> tuple[HistogramSample, list[tuple[int, int]]]
 def test_grouped_histogram_statistics_equal_the_per_group_computation(name: str, seed: int):
     stacked, bounds = histogram_groups(seed)
     computed = statistic(name, "histogram")
-    assert computed is not None
     parameters = {"percentiles": [25, 50, 99.5]}
     found = computed.estimate_groups(stacked, bounds, parameters, SETTINGS)
     for (start, end), batch in zip(bounds, found, strict=True):
@@ -78,7 +77,6 @@ def test_bootstrap_has_no_grouped_form() -> None:
     bootstrap = IntervalSettings(method="bootstrap")
     for name in ("histogram", "percentile"):
         computed = statistic(name, "histogram")
-        assert computed is not None
         assert computed.groups_at_once(SETTINGS)
         assert not computed.groups_at_once(bootstrap)
-    assert not statistic("mean", "scalar").groups_at_once(SETTINGS)  # type: ignore[union-attr]
+    assert not statistic("mean", "scalar").groups_at_once(SETTINGS)

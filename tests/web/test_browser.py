@@ -60,7 +60,7 @@ def server(
     demo = load_project(demo_project_path())
     DetectionStep(engine).run(demo)
     empty = dataclasses.replace(demo, slug=EMPTY_SLUG, name="An empty project")
-    engine.replace_table(PROJECTS_TABLE, [project_row(empty)], "slug", PROJECTS_COLUMNS)
+    engine.results.replace_table(PROJECTS_TABLE, [project_row(empty)], "slug", PROJECTS_COLUMNS)
     engine.close()
     store = AlertStore.in_folder(results)
     planted = FOUR_WEEKS.regression_start.isoformat()

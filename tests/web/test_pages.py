@@ -59,7 +59,7 @@ def test_a_project_without_results_yet_says_what_to_do(
     settings = settings_for(telemetry, tmp_path / "results")
     engine = create_engine(settings)
     row = project_row(load_project(demo_project_path()))
-    engine.replace_table(PROJECTS_TABLE, [row], "slug", PROJECTS_COLUMNS)
+    engine.results.replace_table(PROJECTS_TABLE, [row], "slug", PROJECTS_COLUMNS)
     engine.close()
     page = TestClient(create_app(settings)).get("/projects/opwatch-demo").text
     assert "No results yet for this project" in page and "opwatch run --project" in page

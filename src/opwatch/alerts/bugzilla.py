@@ -10,14 +10,16 @@ Protocol: https://bmo.readthedocs.io/en/latest/api/core/v1/bug.html
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
 
 from opwatch import __version__
 from opwatch.alerts.http_client import PooledClient
+from opwatch.config.alert_settings import AlertSettings
 from opwatch.errors import NotifyError
 
 __all__ = ["Bug", "BugzillaClient"]
@@ -59,6 +61,21 @@ class BugzillaClient(PooledClient):
     """Bugzilla's ``/rest/bug`` endpoints over one ``httpx.Client``; close it when done.
     ``base_url`` is the Bugzilla root (``https://bugzilla.mozilla.org``); the key travels in
     the ``X-BUGZILLA-API-KEY`` header, never in a URL."""
+
+    name: ClassVar[str] = "bugzilla"
+
+    @classmethod
+    def from_settings(cls, alerts: AlertSettings) -> list[BugzillaClient]:
+        """The client of ``[alerts.bugzilla]`` (its API key from the environment variable the
+        settings name), or none."""
+        if alerts.bugzilla is None:
+            return []
+        return [cls(alerts.bugzilla.url, os.environ.get(alerts.bugzilla.api_key_env))]
+
+    @property
+    def target(self) -> str:
+        """The tracker's base URL."""
+        return str(self._client.base_url)
 
     def __init__(
         self,

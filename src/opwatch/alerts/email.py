@@ -8,6 +8,7 @@ what it answered and what to check; the password never appears in a message or a
 
 from __future__ import annotations
 
+import os
 import smtplib
 import ssl
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import ClassVar
 
+from opwatch.config.alert_settings import AlertSettings
 from opwatch.errors import NotifyError
 
 __all__ = ["EmailSender", "EmailSettings"]
@@ -70,6 +73,33 @@ class EmailSender:
 
     def __init__(self, settings: EmailSettings) -> None:
         self.settings = settings
+
+    name: ClassVar[str] = "email"
+
+    @classmethod
+    def from_settings(cls, alerts: AlertSettings) -> list[EmailSender]:
+        """The sender of ``[alerts.email]`` (its password from the environment), or none."""
+        server = alerts.email
+        if server is None:
+            return []
+        settings = EmailSettings(
+            host=server.host,
+            port=server.port,
+            sender=server.sender,
+            username=server.username,
+            password=os.environ.get(server.password_env),
+            starttls=server.starttls,
+            ssl=server.ssl,
+        )
+        return [cls(settings)]
+
+    @property
+    def target(self) -> str:
+        """The SMTP server, ``host:port``."""
+        return self.settings.server
+
+    def close(self) -> None:
+        """Nothing to release: each send opens and closes its own SMTP connection."""
 
     def send(
         self,

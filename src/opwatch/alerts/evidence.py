@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from opwatch.alerts.model import Alert
 from opwatch.results import ResultsReader, StatisticsFilter
@@ -80,8 +79,3 @@ def cdf_text(rows: Sequence[CdfRow]) -> str:
     lines = ["bucket      before   after"]
     lines += [f"{row.bucket:<10.4g} {row.before:7.1%} {row.after:7.1%}" for row in rows]
     return "\n".join(lines)
-
-
-def as_json(rows: Sequence[CdfRow]) -> list[dict[str, Any]]:
-    """The table for webhooks."""
-    return [row.__dict__ for row in rows]

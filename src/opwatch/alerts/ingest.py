@@ -20,10 +20,11 @@ from opwatch.alerts.model import UNROUTED, Alert, Route, series_identity
 from opwatch.alerts.monitoring import GleanMonitor, Owners, owners_of
 from opwatch.alerts.revisions import RevisionResolver, build_time, day_window
 from opwatch.alerts.rules import RuleHit, evaluate
-from opwatch.alerts.store import AlertStore, now
+from opwatch.alerts.store import AlertStore
 from opwatch.config.resolved import Project
 from opwatch.errors import NotifyError, ProjectNotFoundError
-from opwatch.pipeline.detection import platform_dimension, platform_name
+from opwatch.pipeline.database import now
+from opwatch.pipeline.platforms import platform_dimension, platform_name
 from opwatch.results import ResultsReader, StatisticsFilter
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@
 4. **link** new alerts to the bug of their group, or to an open bug of the same metric for a
    change at most ``link_window_days`` away, with a comment;
 5. **email** the owners of monitor-only metrics, one email per owner and run;
-6. **post** every new alert to the webhooks.
+6. **post** every new alert to the posting notifiers (webhooks; see :mod:`notifiers`).
 
 Every step is idempotent: alerts are unique by key, a group's bug is found again by the
 whiteboard tag it was filed with (also when the run crashed between filing and recording it),
@@ -26,36 +26,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from opwatch.alerts import content
-from opwatch.alerts.bugzilla import BugzillaClient
 from opwatch.alerts.email import EmailSender
 from opwatch.alerts.evidence import cdf_before_after, cdf_text
 from opwatch.alerts.ingest import Ingest, date_of
 from opwatch.alerts.model import EMAILED, FILED, Alert, status_of_resolution
-from opwatch.alerts.store import FAILED, PENDING, SENT, AlertQuery, AlertStore, StoredBug, now
-from opwatch.alerts.webhook import WebhookSender
-from opwatch.config.alert_settings import AlertSettings, BugzillaSettings
+from opwatch.alerts.notifiers import AlertPoster, Notifiers
+from opwatch.alerts.store import FAILED, PENDING, SENT, AlertQuery, AlertStore, StoredBug
+from opwatch.config.alert_settings import AlertSettings
 from opwatch.config.resolved import Project
 from opwatch.errors import NotifyError
+from opwatch.pipeline.database import now
 
 log = logging.getLogger(__name__)
 STEPS = ("synced", "ingested", "filed", "linked", "emailed", "posted")
-
-
-@dataclass
-class Notifiers:
-    """The services alerts reach (None or empty: not configured)."""
-
-    bugzilla: BugzillaClient | None = None
-    bugzilla_settings: BugzillaSettings | None = None
-    email: EmailSender | None = None
-    webhooks: Sequence[WebhookSender] = ()
-
-    def close(self) -> None:
-        """Close every client."""
-        if self.bugzilla is not None:
-            self.bugzilla.close()
-        for webhook in self.webhooks:
-            webhook.close()
 
 
 @dataclass
@@ -268,25 +251,27 @@ class AlertManager:
     # --- 5. webhooks ----------------------------------------------------------------------
 
     def post_webhooks(self) -> int:
-        """Alerts posted to webhooks (each alert once per webhook)."""
+        """Alerts posted to the posting notifiers (each alert once per notifier and target)."""
         posted = 0
-        recent = self.store.find(AlertQuery(limit=100_000)) if self.notifiers.webhooks else []
-        for webhook in self.notifiers.webhooks:
-            states = self.store.delivery_states("webhook", webhook.url, [a.id or 0 for a in recent])
+        posters = self.notifiers.posters()
+        recent = self.store.find(AlertQuery(limit=100_000)) if posters else []
+        for poster in posters:
+            ids = [a.id or 0 for a in recent]
+            states = self.store.delivery_states(poster.name, poster.target, ids)
             for alert in (a for a in recent if states.get(a.id or 0) != SENT):
-                posted += self._post(webhook, alert)
+                posted += self._post(poster, alert)
         return posted
 
-    def _post(self, webhook: WebhookSender, alert: Alert) -> int:
-        ids = [alert.id or 0]
+    def _post(self, poster: AlertPoster, alert: Alert) -> int:
+        ids, channel, target = [alert.id or 0], poster.name, poster.target
         try:
             payload = content.webhook_payload(alert, self.settings.dashboard_url)
-            webhook.send(payload, idempotency_key=alert.key)
+            poster.send(payload, idempotency_key=alert.key)
         except NotifyError as error:
-            self.store.record_delivery(ids, "webhook", webhook.url, FAILED, error=str(error))
-            log.error("webhook %s failed: %s", webhook.url, error)
+            self.store.record_delivery(ids, channel, target, FAILED, error=str(error))
+            log.error("%s %s failed: %s", channel, target, error)
             return 0
-        self.store.record_delivery(ids, "webhook", webhook.url, SENT)
+        self.store.record_delivery(ids, channel, target, SENT)
         return 1
 
 

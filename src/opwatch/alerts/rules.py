@@ -18,11 +18,12 @@ alert manager turns hits into alerts).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from opwatch.config.resolved import Alert as Rule
+from opwatch.registry import Registry
 
 Row = dict[str, Any]
 QUIET = 7
@@ -48,12 +49,7 @@ def evaluate(
     """Every hit of ``rule`` among a project's branch ``rows`` (comparison rows excluded)."""
     wanted = [row for row in rows if row["comparison"] is None and _selected(rule, row)]
     series = _by_series(wanted, dimensions)
-    if rule.type == "threshold":
-        firing = _threshold(rule, series)
-    elif rule.type == "ci_overlap":
-        firing = _ci_overlap(series, reference)
-    else:
-        firing = _avg_diff(rule, series)
+    firing = RULES.get(rule.type)(rule, series, reference)
     return list(_streak_starts(rule, firing))
 
 
@@ -79,6 +75,10 @@ Mark = tuple[Row, str | None, float | None, float | None]
 """A row with why it fires (None: it does not) and the values before and after."""
 Firing = dict[tuple[Any, ...], list[Mark]]
 """Series → its rows in x order, marked."""
+RuleCheck = Callable[[Rule, SeriesRows, str | None], Firing]
+"""Where one rule type fires on a project's series (given the reference branch)."""
+RULES: Registry[RuleCheck] = Registry("alert rule type")
+"""Rule checks by ``[alerts.X] type`` (config accepts the same names, as a test pins)."""
 
 
 def _by_series(rows: Sequence[Row], dimensions: Sequence[str]) -> SeriesRows:
@@ -91,7 +91,8 @@ def _by_series(rows: Sequence[Row], dimensions: Sequence[str]) -> SeriesRows:
     return series
 
 
-def _threshold(rule: Rule, series: SeriesRows) -> Firing:
+@RULES.named("threshold")
+def _threshold(rule: Rule, series: SeriesRows, _reference: str | None) -> Firing:
     firing: Firing = {}
     for key, rows in series.items():
         marks: list[Mark] = []
@@ -125,7 +126,8 @@ def _bounds(row: Row) -> tuple[float | None, float | None]:
     return lower, upper
 
 
-def _ci_overlap(series: SeriesRows, reference: str | None) -> Firing:
+@RULES.named("ci_overlap")
+def _ci_overlap(_rule: Rule, series: SeriesRows, reference: str | None) -> Firing:
     firing: Firing = {}
     references = {_without_branch(key): rows for key, rows in series.items() if key[3] == reference}
     for key, rows in series.items():
@@ -155,7 +157,8 @@ def _disjoint(row: Row, other: Row) -> bool:
     return high < other_low or low > other_high
 
 
-def _avg_diff(rule: Rule, series: SeriesRows) -> Firing:
+@RULES.named("avg_diff")
+def _avg_diff(rule: Rule, series: SeriesRows, _reference: str | None) -> Firing:
     window = rule.window_size or 1
     limit = rule.max_relative_change or 0.0
     firing: Firing = {}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +20,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.dialects import postgresql, sqlite
 
-from opwatch.alerts.model import Alert
+from opwatch.alerts.model import OPEN_STATUSES, Alert
 from opwatch.alerts.schema import alerts, bugs, deliveries, manager_runs
+from opwatch.config.settings import Settings
+from opwatch.pipeline.database import now, open_database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SENT, PENDING, FAILED = "sent", "pending", "failed"
+OPEN = "open"
+"""The status filter for any status still waiting on someone (:data:`OPEN_STATUSES`)."""
+DEFAULT_LIMIT = 500
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,11 @@ class StoredBug:
 
 @dataclass(frozen=True)
 class AlertQuery:
-    """Which alerts to list (None: any)."""
+    """Which alerts to list (None: any): what the CLI and manager ask, and what the web's
+    Alerts page and ``/api/v1/alerts`` parse their query strings into.
+
+    ``status`` is one status or :data:`OPEN`; ``since`` and ``until`` bound the day of the
+    manager run that created the alert, inclusive; ``limit`` caps the list."""
 
     status: str | None = None
     project: str | None = None
@@ -51,12 +60,7 @@ class AlertQuery:
     since: date | None = None
     until: date | None = None
     bug_id: int | None = None
-    limit: int = 500
-
-
-def now() -> datetime:
-    """Timestamps are naive UTC (both databases store them alike)."""
-    return datetime.now(UTC).replace(tzinfo=None)
+    limit: int = DEFAULT_LIMIT
 
 
 class AlertStore:
@@ -64,9 +68,7 @@ class AlertStore:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine = sa.create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = open_database(url)
         self.migrate()
 
     @classmethod
@@ -74,6 +76,14 @@ class AlertStore:
         """The default store: ``alerts.sqlite`` in the results folder."""
         folder.mkdir(parents=True, exist_ok=True)
         return cls(f"sqlite:///{folder / 'alerts.sqlite'}")
+
+    @classmethod
+    def of_settings(cls, settings: Settings) -> AlertStore:
+        """The configured store (``alerts.store``), else SQLite in the results folder. It
+        opens without the notifiers: a server that only lists alerts needs no mail client."""
+        if settings.alerts.store:
+            return cls(settings.alerts.store)
+        return cls.in_folder(settings.engine.results)
 
     def migrate(self) -> None:
         """Bring the schema to the newest migration (a no-op when it is there)."""
@@ -111,8 +121,10 @@ class AlertStore:
     def find(self, wanted: AlertQuery = AlertQuery()) -> list[Alert]:
         """Alerts matching ``wanted``, newest change first."""
         query = sa.select(alerts)
+        if wanted.status is not None:
+            statuses = OPEN_STATUSES if wanted.status == OPEN else (wanted.status,)
+            query = query.where(alerts.c.status.in_(statuses))
         for column, value in (
-            (alerts.c.status, wanted.status),
             (alerts.c.project, wanted.project),
             (alerts.c.metric, wanted.metric),
             (alerts.c.bug_id, wanted.bug_id),
@@ -276,11 +288,3 @@ def _alert(row: Any) -> Alert:
     revision = values["revision_range"]
     values["revision_range"] = json.loads(revision) if revision else None
     return Alert(**values)
-
-
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """WAL (the web app reads while the manager writes) and a wait instead of 'locked'."""
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()

@@ -7,12 +7,13 @@ messages show only the scheme, host and port of the URL, never the rest, nor any
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import httpx
 
 from opwatch.alerts.http_client import PooledClient
+from opwatch.config.alert_settings import AlertSettings
 from opwatch.errors import NotifyError
 
 __all__ = ["WebhookSender"]
@@ -23,6 +24,18 @@ _EXCERPT_CHARS = 200
 
 class WebhookSender(PooledClient):
     """Posts JSON payloads to one URL, with fixed extra headers (an ``Authorization``, say)."""
+
+    name: ClassVar[str] = "webhook"
+
+    @classmethod
+    def from_settings(cls, alerts: AlertSettings) -> list[WebhookSender]:
+        """A sender per URL of ``[alerts] webhooks``."""
+        return [cls(url) for url in alerts.webhooks]
+
+    @property
+    def target(self) -> str:
+        """The URL posted to (delivery records are kept per URL)."""
+        return self.url
 
     def __init__(
         self,

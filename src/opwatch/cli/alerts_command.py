@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from opwatch.alerts.manager import STEPS
-from opwatch.alerts.model import OPEN_STATUSES, Alert
-from opwatch.alerts.setup import open_manager
-from opwatch.alerts.store import AlertQuery
 from opwatch.cli.app import (
     EXIT_INVALID_CONFIG,
     EXIT_RUN_FAILED,
@@ -29,6 +25,9 @@ from opwatch.cli.app import (
 )
 from opwatch.cli.run_commands import PROGRESS_COLUMNS, ProjectsOption, project_list
 from opwatch.errors import NotifyError
+
+if TYPE_CHECKING:
+    from opwatch.alerts.model import Alert
 
 log = logging.getLogger("opwatch.alerts")
 STEP_HELP = (
@@ -64,6 +63,10 @@ def alerts_command(
 
     Run it after `opwatch detect`, daily; a rerun of a day sends nothing twice.
     """
+    from opwatch.alerts.manager import STEPS
+    from opwatch.alerts.setup import open_manager
+    from opwatch.alerts.store import AlertQuery
+
     configure_logging(quiet)
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
     loaded, invalid = project_list(projects, settings, catalog)
@@ -88,6 +91,8 @@ def alerts_command(
 
 def steps_table(counts: dict[str, int], day: date) -> Table:
     """The day's counts, one column per step."""
+    from opwatch.alerts.manager import STEPS
+
     table = Table(title=f"Alerts, {day}", caption=STEP_HELP)
     for step in STEPS:
         table.add_column(step, justify="right")
@@ -97,6 +102,8 @@ def steps_table(counts: dict[str, int], day: date) -> Table:
 
 def open_alerts_table(alerts: list[Alert], limit: int) -> Table:
     """The open alerts, newest change first."""
+    from opwatch.alerts.model import OPEN_STATUSES
+
     table = Table(title="Open alerts")
     for column in ("project", "series", "since", "change", "status", "bug"):
         table.add_column(column, overflow="fold")

@@ -3,6 +3,11 @@
 Exit codes: 0 success; 1 a configuration is invalid; 2 the command line is wrong (Typer);
 3 any other opwatch error (unreadable experiment metadata, an engine that cannot start, another
 run holding the results); 4 a run finished but some project-days failed (the others are saved).
+
+Startup is kept cheap: every ``opwatch`` call (``--help`` too) imports this module and the
+command modules, so they import only Typer, Rich and light opwatch modules at the top; what a
+command needs to run (configuration, engines, the pipeline, the web app) is imported in its
+body. ``tests/cli/test_startup.py`` fails when a heavy library creeps back into ``--help``.
 """
 
 from __future__ import annotations
@@ -10,22 +15,26 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.logging import RichHandler
 
 from opwatch import __version__
-from opwatch.config import Settings, load_experiments, load_settings
-from opwatch.config.diagnostics import Diagnostic
-from opwatch.config.experiments import ExperimentCatalog
 from opwatch.demo import DEMO_SLUG, demo_project_path
 from opwatch.errors import ConfigError, OpwatchError, ProjectNotFoundError
+
+if TYPE_CHECKING:
+    from opwatch.config import Settings
+    from opwatch.config.experiments import ExperimentCatalog
 
 EXIT_INVALID_CONFIG = 1
 EXIT_OTHER_ERROR = 3
 EXIT_RUN_FAILED = 4
+CHATTY_LOGGERS = ("sqlglot", "alembic", "httpx")
+"""Libraries held to warnings: sqlglot notes each dialect adjustment it makes (array index
+offsets) at INFO, Alembic its migration context, httpx every request; opwatch's own lines say
+what happened."""
 
 app = typer.Typer(
     name="opwatch",
@@ -70,9 +79,9 @@ def settings_and_experiments(
     path: Path | None, experiments: str | None, fetch: bool
 ) -> tuple[Settings, ExperimentCatalog | None]:
     """The settings (``--settings`` or ./opwatch.toml) and the experiment metadata they name."""
+    from opwatch.config import load_experiments, load_settings
+
     settings = load_settings(path)
-    if isinstance(settings, Diagnostic):
-        raise ConfigError([settings])
     return settings, load_experiments(settings, experiments, fetch)
 
 
@@ -95,6 +104,8 @@ def find_project(name: str, settings: Settings) -> Path:
 
 def configure_logging(quiet: bool) -> None:
     """Log lines to stderr: what ran, for whom, with numbers."""
+    from rich.logging import RichHandler  # only commands that run something log
+
     handler = RichHandler(console=err, show_path=False, markup=False, rich_tracebacks=False)
     logging.basicConfig(
         level=logging.WARNING if quiet else logging.INFO,
@@ -102,9 +113,7 @@ def configure_logging(quiet: bool) -> None:
         handlers=[handler],
         force=True,
     )
-    # sqlglot notes each dialect adjustment it makes (array index offsets) at INFO, Alembic
-    # its migration context, httpx every request: opwatch's own lines say what happened
-    for chatty in ("sqlglot", "alembic", "httpx"):
+    for chatty in CHATTY_LOGGERS:
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 

@@ -6,11 +6,10 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import tomli_w
 import typer
-from rich.table import Table
 
 from opwatch.cli.app import (
     EXIT_INVALID_CONFIG,
@@ -24,7 +23,9 @@ from opwatch.cli.app import (
     out,
     settings_and_experiments,
 )
-from opwatch.config import Project, ValidationResult, load_project, validate_paths
+
+if TYPE_CHECKING:
+    from opwatch.config import Project, ValidationResult
 
 
 class TextOrJson(StrEnum):
@@ -55,6 +56,8 @@ def validate(
     fetch: FetchOption = False,
 ) -> None:
     """Check configuration files and report every problem with its file, line and fix."""
+    from opwatch.config import validate_paths
+
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
     with err.status(f"validating {len(paths)} path(s)…"):
         result = validate_paths(paths, settings, catalog)
@@ -77,6 +80,8 @@ def show(
     fetch: FetchOption = False,
 ) -> None:
     """Print a project's fully merged configuration (defaults, definitions and project)."""
+    from opwatch.config import load_project
+
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
     resolved = load_project(find_project(project, settings), settings, catalog)
     sys.stdout.write(render_config(resolved, output))
@@ -110,18 +115,3 @@ def _validation_json(result: ValidationResult) -> dict[str, Any]:
         "projects": [p.slug for p in result.projects],
         "diagnostics": [d.as_dict() for d in result.report],
     }
-
-
-def _project_table(project: Project) -> Table:
-    table = Table(title=f"{project.name} ({project.slug}), x-axis {project.xaxis}")
-    for column in ("metric", "type", "data source", "statistics"):
-        table.add_column(column)
-    for metric in project.metrics:
-        stats = ", ".join(s.name + _parameters(s.parameters) for s in metric.statistics)
-        table.add_row(metric.name, metric.type, metric.data_source, stats)
-    return table
-
-
-def _parameters(parameters: dict[str, Any]) -> str:
-    shown = {k: v for k, v in parameters.items() if k in {"percentiles", "denominator_metric"}}
-    return f" {shown}" if shown else ""

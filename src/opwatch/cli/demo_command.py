@@ -13,13 +13,12 @@ import shutil
 from dataclasses import asdict, replace
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import tomli_w
 import typer
 from rich.progress import Progress
 
-from opwatch.alerts.setup import open_manager
 from opwatch.cli.alerts_command import steps_table
 from opwatch.cli.app import (
     EXIT_RUN_FAILED,
@@ -31,12 +30,11 @@ from opwatch.cli.app import (
 from opwatch.cli.detect_command import detect_projects, print_detections
 from opwatch.cli.run_commands import PROGRESS_COLUMNS, run_projects
 from opwatch.cli.serve_command import serve_results
-from opwatch.config import Project, Settings, load_project, load_settings
 from opwatch.demo import demo_config_dir, demo_project_path
-from opwatch.demo.telemetry import DemoSpec, GeneratedData, generate
-from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS, corpus_experiments
-from opwatch.errors import ConfigError
-from opwatch.pipeline import open_runner
+
+if TYPE_CHECKING:
+    from opwatch.config import Project, Settings
+    from opwatch.demo.telemetry import DemoSpec, GeneratedData
 
 SPEC_FILE = "demo-spec.json"
 LEGACY_SUFFIX = "-gen1"
@@ -71,6 +69,12 @@ def demo(
     """Generate synthetic telemetry, run the demo (and corpus) projects on DuckDB, detect
     changes, turn them into alerts, summarize, then serve the dashboards on localhost (Ctrl-C
     stops)."""
+    from opwatch.alerts.setup import open_manager
+    from opwatch.config import load_project
+    from opwatch.demo.telemetry import DemoSpec
+    from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS, corpus_experiments
+    from opwatch.pipeline import open_runner
+
     configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
@@ -96,6 +100,9 @@ def demo(
 def _corpus_projects(corpus: Path | None) -> list[Project]:
     """The corpus projects the data feed; a generation 1 project whose slug a generation 2
     one also has is run as ``<slug>-gen1``, still reading its experiment's enrollments."""
+    from opwatch.config import load_project
+    from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS
+
     if corpus is None:
         return []
     projects = [load_project(corpus / supported.path) for supported in SUPPORTED_PROJECTS]
@@ -111,6 +118,8 @@ def _corpus_projects(corpus: Path | None) -> list[Project]:
 def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
     """The generated data, and whether it is new: reused when the folder holds data of the
     same spec (generation is deterministic), else generated afresh."""
+    from opwatch.demo.telemetry import generate
+
     spec_file = folder / SPEC_FILE
     wanted = json.dumps(asdict(spec), default=str, sort_keys=True)
     if spec_file.is_file():
@@ -131,6 +140,8 @@ def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
 
 
 def _generated_data(recorded: dict[str, Any]) -> GeneratedData:
+    from opwatch.demo.telemetry import GeneratedData
+
     return GeneratedData(
         folder=Path(recorded["folder"]),
         tables=recorded["tables"],
@@ -142,6 +153,8 @@ def _generated_data(recorded: dict[str, Any]) -> GeneratedData:
 
 def _write_installation(folder: Path, data: GeneratedData) -> Settings:
     """The demo config tree and an ``opwatch.toml`` mapping tables to the generated files."""
+    from opwatch.config import load_settings
+
     config = folder / "config"
     shutil.rmtree(config, ignore_errors=True)
     shutil.copytree(demo_config_dir(), config)
@@ -158,10 +171,7 @@ def _write_installation(folder: Path, data: GeneratedData) -> Settings:
     )
     path = folder / "opwatch.toml"
     path.write_text("# Written by `opwatch demo`.\n" + settings_text)
-    settings = load_settings(path)
-    if not isinstance(settings, Settings):
-        raise ConfigError([settings])
-    return settings
+    return load_settings(path)
 
 
 def _print_next_steps(folder: Path, spec: DemoSpec, data: GeneratedData) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
 import typer
 from rich.progress import Progress
@@ -24,11 +24,14 @@ from opwatch.cli.app import (
     settings_and_experiments,
 )
 from opwatch.cli.run_commands import PROGRESS_COLUMNS, ProjectsOption, project_list
-from opwatch.config import Project, Settings
-from opwatch.detect import TECHNIQUES
+from opwatch.config.vocabulary import Platform
+from opwatch.detect.techniques import TECHNIQUES
 from opwatch.engines import create_engine
 from opwatch.errors import DetectionError
-from opwatch.pipeline.detection import PLATFORMS, DetectionStep, DetectionSummary
+
+if TYPE_CHECKING:
+    from opwatch.config import Project, Settings
+    from opwatch.pipeline.detection import DetectionSummary
 
 log = logging.getLogger("opwatch.detection")
 
@@ -36,10 +39,15 @@ SUMMARY_CAPTION = (
     "series searched; shifts classified as regressions, improvements or other changes; "
     "spikes; series of other platforms skipped; seconds"
 )
+TECHNIQUE_CHOICES = ("default", *TECHNIQUES.names())
+"""From the registry, which names its techniques without importing numpy or scipy."""
+PLATFORM_CHOICES: tuple[str, ...] = get_args(Platform)
 TechniqueName = StrEnum(  # type: ignore[misc]
-    "TechniqueName", {name: name for name in ("default", *sorted(TECHNIQUES))}
+    "TechniqueName", {name: name for name in TECHNIQUE_CHOICES}
 )
-PlatformName = StrEnum("PlatformName", {name: name for name in PLATFORMS})  # type: ignore[misc]
+PlatformName = StrEnum(  # type: ignore[misc]
+    "PlatformName", {name: name for name in PLATFORM_CHOICES}
+)
 
 
 @app.command("detect")
@@ -98,6 +106,8 @@ def detect_projects(
     """Detection over ``projects`` with a progress bar: their summaries, and the messages of
     the projects that could not be searched (those without statistics are only logged when
     ``missing_ok``: the demo's data feeds some corpus projects no rows at small sizes)."""
+    from opwatch.pipeline.detection import DetectionStep
+
     engine = create_engine(settings)
     step = DetectionStep(engine, platforms=platforms, technique=technique)
     summaries, failed = [], []

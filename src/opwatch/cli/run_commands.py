@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,13 +25,14 @@ from opwatch.cli.app import (
     out,
     settings_and_experiments,
 )
-from opwatch.config import ConfigLoader, Project, Settings, load_project, validate_paths
-from opwatch.config.diagnostics import Diagnostic, Severity
-from opwatch.config.experiments import ExperimentCatalog
 from opwatch.engines import ENGINES, create_engine
 from opwatch.errors import ConfigError, OpwatchError
-from opwatch.pipeline import Batch, Runner, RunResult, open_runner
-from opwatch.sql.plan import plan_run
+
+if TYPE_CHECKING:
+    from opwatch.config import Project, Settings
+    from opwatch.config.diagnostics import Diagnostic
+    from opwatch.config.experiments import ExperimentCatalog
+    from opwatch.pipeline import Batch, Runner, RunResult
 
 EngineName = StrEnum("EngineName", {name: name for name in ENGINES})  # type: ignore[misc]
 
@@ -120,6 +121,9 @@ def render(
     fetch: FetchOption = False,
 ) -> None:
     """Print the SQL script one day of a project runs on an engine, without running it."""
+    from opwatch.config import load_project
+    from opwatch.sql.plan import plan_run
+
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
     resolved = load_project(find_project(project, settings), settings, catalog)
     target = create_engine(settings, str(engine.value))
@@ -194,6 +198,8 @@ def _run_days(
     sources: tuple[Path | None, str | None, bool],
 ) -> None:
     """What ``run`` and ``backfill`` share: load settings and projects, run, report, exit."""
+    from opwatch.pipeline import open_runner
+
     settings, catalog = settings_and_experiments(*sources)
     projects, invalid = project_list(names, settings, catalog)
     with open_runner(settings) as runner:
@@ -214,6 +220,9 @@ def project_list(
 
     Returns the projects and whether any project of the folder was invalid (reported).
     """
+    from opwatch.config import ConfigLoader, validate_paths
+    from opwatch.config.diagnostics import Severity
+
     if names:
         loader = ConfigLoader(settings, catalog)
         projects = []
@@ -237,6 +246,8 @@ def project_list(
 
 def _print_diagnostics(diagnostics: list[Diagnostic]) -> None:
     """Errors in red, warnings (what OpMon ignores too: the run goes on) in yellow."""
+    from opwatch.config.diagnostics import Severity
+
     for diagnostic in diagnostics:
         style = "red" if diagnostic.severity is Severity.ERROR else "yellow"
         err.print(diagnostic.format(), style=style, markup=False, highlight=False, soft_wrap=True)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-import uvicorn
 
 from opwatch.cli.app import SettingsOption, app, err, settings_and_experiments
-from opwatch.config.settings import Settings
-from opwatch.web import create_app
+
+if TYPE_CHECKING:
+    from opwatch.config.settings import Settings
 
 
 @app.command()
@@ -25,6 +25,10 @@ def serve(
 
 def serve_results(settings: Settings, host: str, port: int) -> None:
     """Serve the app over ``settings``' results until interrupted."""
+    import uvicorn
+
+    from opwatch.web import create_app
+
     web = create_app(settings)
     err.print(
         f"opwatch: dashboards of {settings.engine.results} on http://{host}:{port}/ "

@@ -15,6 +15,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from opwatch.config.vocabulary import Platform
+
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -177,7 +179,7 @@ class MonitorSpec(Spec):
     change_detection_technique: str | None = None
     change_detection_args: dict[str, Any] | None = None
     lower_is_better: bool | None = None
-    platforms: list[Literal["Windows", "Linux", "Darwin", "All"]] | None = None
+    platforms: list[Platform] | None = None
     alert: bool | None = None
     bugzilla_notification_emails: list[str] | None = None
 

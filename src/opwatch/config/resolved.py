@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 DEFAULT_SUBMISSION_DATE_COLUMN = "submission_date"
 DEFAULT_CLIENT_ID_COLUMN = "client_id"
@@ -28,6 +28,16 @@ RESULT_COLUMNS = frozenset(
 def table_slug(slug: str) -> str:
     """A slug made safe for table names, as OpMon does: ``[^a-zA-Z0-9_]`` → ``_``."""
     return re.sub(r"[^a-zA-Z0-9_]", "_", slug)
+
+
+ResultKind = Literal["scalar", "histogram", "statistics", "detections"]
+"""The result tables of a project: per-client scalars and histograms, statistics, changes."""
+
+
+def result_table(slug: str, kind: ResultKind) -> str:
+    """The name of project ``slug``'s result table of ``kind``: ``<table slug>_<kind>``. The
+    one place that spells it, for the writers and the readers alike."""
+    return f"{table_slug(slug)}_{kind}"
 
 
 @dataclass(frozen=True)

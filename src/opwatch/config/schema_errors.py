@@ -28,7 +28,7 @@ _FIELD_ALIASES = {("segment_data_sources",): ("segments", "data_sources")}
 def schema_diagnostics(
     file: TomlFile,
     error: ValidationError,
-    root: type[Spec],
+    root: type[BaseModel],
     *,
     unknown_keys: Severity,
     strict_tables: bool = False,
@@ -66,7 +66,7 @@ def _to_model_loc(path: Loc) -> Loc:
 
 def _diagnose(
     file: TomlFile,
-    root: type[Spec],
+    root: type[BaseModel],
     path: Loc,
     items: list[Any],
     unknown_keys: Severity,
@@ -118,7 +118,7 @@ def _diagnose(
 
 
 def _unknown_key(
-    file: TomlFile, root: type[Spec], table: Loc, key: str, severity: Severity, strict: bool
+    file: TomlFile, root: type[BaseModel], table: Loc, key: str, severity: Severity, strict: bool
 ) -> Diagnostic:
     model = _model_at(root, _to_model_loc(table))
     if strict and model is not None and model.strict_keys:

@@ -11,11 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opwatch.config.alert_settings import AlertSettings
-from opwatch.config.diagnostics import Diagnostic
+from opwatch.config.diagnostics import Diagnostic, Severity
+from opwatch.config.schema_errors import schema_diagnostics
 from opwatch.config.source import read_toml
+from opwatch.errors import ConfigError
 
 SETTINGS_FILE = "opwatch.toml"
 
@@ -84,8 +86,12 @@ class Settings(BaseModel):
     alerts: AlertSettings = Field(default_factory=AlertSettings)
 
 
-def load_settings(path: Path | None) -> Settings | Diagnostic:
-    """Settings from ``path`` (or ``./opwatch.toml`` if it exists), relative paths resolved."""
+def load_settings(path: Path | None) -> Settings:
+    """Settings from ``path`` (or ``./opwatch.toml`` if it exists), relative paths resolved.
+
+    A file that cannot be read or holds wrong values raises ConfigError with a diagnostic per
+    wrong place (file, line, key path, and the valid values or a "did you mean" where there
+    are some), as a project file's errors are reported."""
     if path is None:
         default = Path(SETTINGS_FILE)
         if not default.is_file():
@@ -93,11 +99,13 @@ def load_settings(path: Path | None) -> Settings | Diagnostic:
         path = default
     parsed = read_toml(path)
     if isinstance(parsed, Diagnostic):
-        return parsed
+        raise ConfigError([parsed])
     try:
         settings = Settings.model_validate(parsed.data)
-    except ValueError as error:
-        return Diagnostic(path, "", f"invalid settings: {error}", "see docs/config-reference.md")
+    except ValidationError as error:
+        raise ConfigError(
+            schema_diagnostics(parsed, error, Settings, unknown_keys=Severity.ERROR)
+        ) from None
     base = path.parent
     settings.config.definitions = [base / d for d in settings.config.definitions]
     if settings.config.projects is not None:

@@ -2,7 +2,8 @@
 
 A technique is a small class: its ``name``, the series kinds it accepts, a pydantic model of
 its arguments (so a misspelled ``change_detection_args`` key is refused with the list of the
-valid ones), and ``find``. Subclassing registers it.
+valid ones), and ``find``; its line in :data:`~opwatch.detect.techniques.TECHNIQUES`
+registers it.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from opwatch.detect.change import Change
 from opwatch.detect.series import Series, SeriesKind
+from opwatch.detect.techniques import TECHNIQUES
 from opwatch.errors import DetectionError
-
-DEFAULT_TECHNIQUE = "binseg"
-TECHNIQUES: dict[str, type[Technique]] = {}
+from opwatch.registry import UnknownNameError
 
 
 class TechniqueArgs(BaseModel):
@@ -36,10 +36,6 @@ class Technique(ABC):
     summary: ClassVar[str]
     kinds: ClassVar[frozenset[SeriesKind]] = frozenset({"scalar", "histogram"})
     Args: ClassVar[type[TechniqueArgs]] = TechniqueArgs
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        TECHNIQUES[cls.name] = cls
 
     def __init__(self, **args: Any) -> None:
         try:
@@ -61,8 +57,8 @@ class Technique(ABC):
 
 def technique(name: str, **args: Any) -> Technique:
     """The technique called ``name`` (``default`` is the recommended one) with ``args``."""
-    resolved = DEFAULT_TECHNIQUE if name == "default" else name
-    if resolved not in TECHNIQUES:
-        known = ", ".join(["default", *sorted(TECHNIQUES)])
-        raise DetectionError(f"unknown change detection technique {name!r}; known: {known}")
-    return TECHNIQUES[resolved](**args)
+    try:
+        found = TECHNIQUES.get(name)
+    except UnknownNameError as unknown:
+        raise DetectionError(str(unknown)) from None
+    return found(**args)

@@ -1,24 +1,33 @@
 """Engines that run opwatch's SQL: DuckDB (embedded default), Spark and BigQuery.
 
 :data:`ENGINES` is the registry (name → class) that the settings, the CLI choices and the docs
-read; :func:`create_engine` builds the one the settings name.
+read. Engines are registered by import path: naming them (``opwatch --help``) imports no
+database driver; :func:`create_engine` imports the one the settings name.
 """
 
 from __future__ import annotations
 
-from opwatch.config.settings import Settings
-from opwatch.engines.base import Engine, RunOutput, TableOutput
-from opwatch.engines.duckdb import DuckDBEngine
-from opwatch.engines.remote import BigQueryEngine, SparkEngine
+from typing import TYPE_CHECKING
 
-ENGINES: dict[str, type[Engine]] = {
-    engine.name: engine for engine in (DuckDBEngine, SparkEngine, BigQueryEngine)
-}
+from opwatch.registry import Registry
+
+if TYPE_CHECKING:
+    from opwatch.config.settings import Settings
+    from opwatch.engines.base import Engine
+
+ENGINES: Registry[type[Engine]] = Registry(
+    "engine",
+    lazy={
+        "duckdb": "opwatch.engines.duckdb:DuckDBEngine",
+        "spark": "opwatch.engines.remote:SparkEngine",
+        "bigquery": "opwatch.engines.remote:BigQueryEngine",
+    },
+)
 
 
 def create_engine(settings: Settings, name: str | None = None) -> Engine:
     """The engine ``name`` (default: the settings' ``engine.name``)."""
-    return ENGINES[name or settings.engine.name](settings)
+    return ENGINES.get(name or settings.engine.name)(settings)
 
 
-__all__ = ["ENGINES", "Engine", "RunOutput", "TableOutput", "create_engine"]
+__all__ = ["ENGINES", "create_engine"]

@@ -1,28 +1,31 @@
-"""The engine interface: run a rendered plan, replace result partitions, read results back.
+"""The engine interface: render a plan in the engine's dialect and run it.
 
 An engine is a small class of flags and templates, as a sqlglot dialect is: its name, its
 dialect, the statement templates that materialize the per-client table and replace a result
 table's partitions (``engines/templates/<engine>/``, falling back to ``default/``), and how it
 executes them. The pipeline calls the same methods whatever the engine; there is no
 ``if engine == ...`` anywhere else.
+
+What a run computes is kept and read back by the two objects an engine hands out,
+:attr:`Engine.results` and :attr:`Engine.reads` (:mod:`opwatch.engines.results`). An engine
+that renders SQL but has no session yet (Spark, BigQuery) inherits refusals that say what to do.
 """
 
 from __future__ import annotations
 
 import re
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from abc import ABC
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any, ClassVar
 
 import jinja2
-import numpy as np
 
+from opwatch.config.resolved import ResultKind, result_table
 from opwatch.config.settings import Settings
 from opwatch.engines.compat import compat_statements
+from opwatch.engines.results import ResultReads, ResultWrites
 from opwatch.errors import EngineError
 from opwatch.sql.environment import sql_environment
 from opwatch.sql.plan import QueryPlan
@@ -58,17 +61,18 @@ class RunOutput:
 
 def result_tables(plan: QueryPlan, queries: RunQueries) -> tuple[list[TableOutput], list[str]]:
     """The scalar and histogram outputs of a run, and the tables it clears."""
-    slug = plan.project.table_slug
+    slug = plan.project.slug
     keys = ("client_id", "branch", "build_id", *plan.dimensions)
     outputs, cleared = [], []
-    for kind, query, value_columns in (
+    kinds: tuple[tuple[ResultKind, str | None, tuple[str, ...]], ...] = (
         ("scalar", queries.scalar, ("name", "agg_type", "value")),
         ("histogram", queries.histogram, ("probe", "value")),
-    ):
+    )
+    for kind, query, value_columns in kinds:
         if query is None:
-            cleared.append(f"{slug}_{kind}")
+            cleared.append(result_table(slug, kind))
         else:
-            outputs.append(TableOutput(f"{slug}_{kind}", query, (*keys, *value_columns)))
+            outputs.append(TableOutput(result_table(slug, kind), query, (*keys, *value_columns)))
     return outputs, cleared
 
 
@@ -131,73 +135,35 @@ class Engine(ABC):
         text = _templates(self.name).get_template(f"{template}.sql.j2").render(context)
         return [part.strip() for part in STATEMENT_SEPARATOR.split(text) if part.strip()]
 
-    @abstractmethod
     def write(self, output: RunOutput) -> dict[date, int]:
         """Run ``output``, replacing its partitions; the number of client rows per day."""
-
-    def replace_table(
-        self, table: str, rows: list[dict[str, Any]], key: str, columns: dict[str, str]
-    ) -> None:
-        """Replace the rows of ``table`` whose ``key`` is among ``rows``' (``projects_v1``).
-
-        ``columns`` maps each column to an engine-neutral type (string, date, bool, timestamp,
-        string[], json).
-        """
-        raise EngineError(
-            f"{table}: the {self.name} engine cannot write tables yet", engine=self.name
+        raise self._cannot(
+            "run SQL",
+            f"use `opwatch render {output.plan.project.slug} --engine {self.name}` and run the "
+            'script there, or run on the embedded engine (engine.name = "duckdb")',
+            project=output.plan.project.slug,
         )
 
-    def read(
-        self,
-        query: str,
-        parameters: list[Any] | None = None,
-        *,
-        sorted_by: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """Rows of ``query`` over the result tables, named as written (``<slug>_scalar``).
+    @property
+    def reads(self) -> ResultReads:
+        """Where this engine's result tables are read back."""
+        raise self._cannot("read results", 'serve results written by engine.name = "duckdb"')
 
-        Reads never wait for a run and never see a partition half written. ``sorted_by``
-        names tables the query filters by the leading columns given (a dashboard reads a
-        metric's rows): an engine that can keep a copy sorted that way reads from it.
-        """
-        raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
-
-    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
-        """Like :meth:`read`, column by column as numpy arrays (NULL → masked), for the
-        statistics step, which reads millions of client values at a time."""
-        raise EngineError(f"the {self.name} engine cannot read results yet", engine=self.name)
-
-    def has_results(self, table: str) -> bool:
-        """Whether result table ``table`` holds any rows."""
-        return False
-
-    def table_version(self, table: str) -> str | None:
-        """A token that changes whenever ``table`` does (None: unknown, do not cache)."""
-        return None
-
-    def write_rows(
-        self, table: str, rows: Any, days: tuple[date, ...], order_by: tuple[str, ...] = ()
-    ) -> None:
-        """Replace ``table``'s partitions of ``days`` by ``rows`` (a pyarrow Table with a
-        ``submission_date`` column), sorted by ``order_by``; a day without rows loses its
-        partition."""
-        raise EngineError(
-            f"{table}: the {self.name} engine cannot write rows yet", engine=self.name
-        )
-
-    def write_table(self, table: str, rows: Any) -> None:
-        """Replace the whole of unpartitioned ``table`` by ``rows`` (a pyarrow Table, possibly
-        empty: the table then has no rows, but keeps its columns)."""
-        raise EngineError(
-            f"{table}: the {self.name} engine cannot write tables yet", engine=self.name
-        )
-
-    def writer_lock(self) -> AbstractContextManager[None]:
-        """Held while a run writes results: one writer at a time."""
-        return nullcontext()
+    @property
+    def results(self) -> ResultWrites:
+        """Where this engine stores result tables (one writer at a time)."""
+        raise self._cannot("store results", 'set engine.name = "duckdb" to run')
 
     def close(self) -> None:  # noqa: B027 - engines without a session have nothing to close
         """Release the engine's session."""
+
+    def _cannot(self, what: str, fix: str, project: str | None = None) -> EngineError:
+        """The error of an engine that renders SQL but cannot ``what`` from opwatch yet."""
+        return EngineError(
+            f"this engine renders SQL but cannot {what} from opwatch yet; {fix}",
+            project=project,
+            engine=self.name,
+        )
 
 
 @cache
@@ -209,15 +175,3 @@ def _templates(engine: str) -> jinja2.Environment:
         ]
     )
     return sql_environment(loader)
-
-
-def plain_value(value: Any) -> Any:
-    """A value of :meth:`Engine.read_columns` as Python: numpy scalars unwrapped, NULL
-    (masked) and NaN as None."""
-    if value is np.ma.masked or value is None:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value

@@ -4,27 +4,28 @@ Input tables come from the settings' ``[tables]`` (Parquet files or tables of an
 DuckDB file), exposed as views under the names the translated SQL uses (``telemetry.main``).
 A run materializes the per-client table in memory, writes each result partition to a staging
 file, and only when every file of the run is written renames them over the old partitions
-(:class:`~opwatch.engines.storage.ResultStore`).
+(:class:`~opwatch.engines.storage.ResultStore`). Rows computed in Python are stored by
+:class:`~opwatch.engines.parquet_writes.ParquetWrites`, and every result is read back through
+the shared :class:`~opwatch.engines.duckdb_reads.ReadDatabase`.
 """
 
 from __future__ import annotations
 
-import json
 import tempfile
-from collections.abc import Mapping, Sequence
-from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
 
 import duckdb
+from sqlglot import exp
 
 from opwatch.config.settings import Settings, is_parquet_source
 from opwatch.engines.base import Engine, RunOutput, TableOutput
+from opwatch.engines.duckdb_errors import engine_error
 from opwatch.engines.duckdb_reads import ReadDatabase
+from opwatch.engines.parquet_writes import ParquetWrites
 from opwatch.engines.storage import ResultStore
 from opwatch.errors import EngineError
-from opwatch.sql.environment import sql_identifier
 from opwatch.sql.render import CLIENTS_TABLE
 from opwatch.sql.translate import TableMap
 
@@ -32,19 +33,6 @@ ATTACHED = "opwatch_input"
 """Catalog name of ``engine.database`` when attached."""
 OWN_VIEWS_SCHEMA = "opwatch_tables"
 """Schema of views whose natural name another mapping already took."""
-ROWS_VIEW = "opwatch_rows"
-"""Name under which rows computed in Python (statistics) are registered to be written."""
-ROWS_ROW_GROUP_SIZE = 8192
-"""Rows per Parquet row group of tables computed in Python: small enough that a read of one
-metric over the files skips most of a day's file."""
-COLUMN_TYPES = {
-    "string": "VARCHAR",
-    "date": "DATE",
-    "bool": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
-    "string[]": "VARCHAR[]",
-    "json": "JSON",
-}
 
 
 class DuckDBEngine(Engine):
@@ -60,8 +48,18 @@ class DuckDBEngine(Engine):
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._tables: TableMap | None = None
         self._staging: Path | None = None
-        self.reads = ReadDatabase(self.store, self.statements, settings.engine.memory_limit)
+        self._reads = ReadDatabase(self.store, self.statements, settings.engine.memory_limit)
+        self._results = ParquetWrites(self.store, self.statements, self._session_config())
+
+    @property
+    def reads(self) -> ReadDatabase:
         """Where results are read (a server's threads at once)."""
+        return self._reads
+
+    @property
+    def results(self) -> ParquetWrites:
+        """Where rows computed in Python are stored, under the results folder's lock."""
+        return self._results
 
     @property
     def connection(self) -> duckdb.DuckDBPyConnection:
@@ -106,119 +104,24 @@ class DuckDBEngine(Engine):
                 self._execute(self.statements("drop", name=CLIENTS_TABLE)[0], slug)
         return {day: clients.get(day, 0) for day in output.plan.run_dates}
 
-    def writer_lock(self) -> AbstractContextManager[None]:
-        """The results folder's lock: one writing process at a time."""
-        return self.store.writer_lock()
-
-    def replace_table(
-        self, table: str, rows: list[dict[str, Any]], key: str, columns: dict[str, str]
-    ) -> None:
-        """Rewrite ``table`` keeping other keys' rows, through a staged file."""
-        types = {name: COLUMN_TYPES[kind] for name, kind in columns.items()}
-        existing = self.store.table_file(table)
-        with self.store.staging() as staging:
-            rows_file = staging / "rows.jsonl"
-            rows_file.write_text("".join(json.dumps(row, default=str) + "\n" for row in rows))
-            staged = staging / "table.parquet"
-            statement = self.statements(
-                "replace_rows",
-                existing=existing if existing.exists() else None,
-                rows_file=rows_file,
-                columns=types,
-                key=key,
-                path=staged,
-            )[0]
-            self._execute(statement, None)
-            self.store.publish_table(table, staged)
-
-    def read(
-        self,
-        query: str,
-        parameters: list[Any] | None = None,
-        *,
-        sorted_by: Mapping[str, Sequence[str]] | None = None,
-    ) -> list[tuple[Any, ...]]:
-        """Rows of ``query`` on a cursor of the shared read database (:mod:`duckdb_reads`):
-        the run's session is left alone, a reader may be another thread or process."""
-        with self.reads.cursor(query, sorted_by) as reader:
-            return self._query(reader, query, parameters).fetchall()
-
-    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
-        """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
-        with self.reads.cursor(query) as reader:
-            return dict(self._query(reader, query, parameters).fetchnumpy())
-
-    def has_results(self, table: str) -> bool:
-        """Whether ``table`` has a data file."""
-        return self.store.has_table(table)
-
-    def table_version(self, table: str) -> str | None:
-        """The result store's token for ``table`` (file count and latest modification)."""
-        return self.store.version(table)
-
-    def write_rows(
-        self, table: str, rows: Any, days: tuple[date, ...], order_by: tuple[str, ...] = ()
-    ) -> None:
-        """Stage a Parquet file per day from the Arrow ``rows``, then publish them together."""
-        output = TableOutput(table, f"SELECT * FROM {ROWS_VIEW}", tuple(rows.column_names))
-        with self.store.staging() as staging:
-            self._staging = staging
-            try:
-                (staging / table).mkdir()
-                self.connection.register(ROWS_VIEW, rows)
-                for day in days:
-                    path = self.partition_path(output, day)
-                    for statement in self.statements(
-                        "write_partition",
-                        output=output,
-                        day=day,
-                        path=path,
-                        order_by=[sql_identifier(column) for column in order_by],
-                        row_group_size=ROWS_ROW_GROUP_SIZE,
-                    ):
-                        self._execute(statement, None)
-                for day in days:
-                    empty = rows.num_rows == 0 or day not in _days_of(rows)
-                    staged = None if empty else Path(self.partition_path(output, day))
-                    self.store.publish_partition(table, day, staged)
-            finally:
-                self._staging = None
-                self.connection.unregister(ROWS_VIEW)
-
-    def write_table(self, table: str, rows: Any) -> None:
-        """Stage one Parquet file from the Arrow ``rows``, then swap it in."""
-        with self.store.staging() as staging:
-            staged = staging / "table.parquet"
-            self.connection.register(ROWS_VIEW, rows)
-            try:
-                statement = self.statements("write_table", view=ROWS_VIEW, path=staged)[0]
-                self._execute(statement, None)
-            finally:
-                self.connection.unregister(ROWS_VIEW)
-            self.store.publish_table(table, staged)
-
-    def _query(
-        self, reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
-    ) -> duckdb.DuckDBPyConnection:
-        try:
-            return reader.execute(query, parameters or [])
-        except duckdb.Error as error:
-            raise EngineError(_first_line(str(error)), engine=self.name, sql=query) from error
-
     def close(self) -> None:
         """Close the sessions (results are files: nothing to flush)."""
         if self._connection is not None:
             self._connection.close()
             self._connection = None
-        self.reads.close()
+        self._reads.close()
+        self._results.close()
 
-    def _open(self) -> None:
+    def _session_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"temp_directory": tempfile.gettempdir()}
         if self.settings.engine.threads:
             config["threads"] = self.settings.engine.threads
         if self.settings.engine.memory_limit:
             config["memory_limit"] = self.settings.engine.memory_limit
-        connection = duckdb.connect(":memory:", config=config)
+        return config
+
+    def _open(self) -> None:
+        connection = duckdb.connect(":memory:", config=self._session_config())
         self._connection = connection
         for statement in self.setup_statements():
             self._execute(statement, None)
@@ -249,12 +152,14 @@ class DuckDBEngine(Engine):
                 connection,
                 (schema, table),
                 "attached_view",
-                source=".".join(sql_identifier(part) for part in (ATTACHED, schema, table)),
+                source=(ATTACHED, schema, table),
             )
         return {}
 
     def _create_table_views(self, connection: duckdb.DuckDBPyConnection) -> dict[str, str]:
-        """A view per ``[tables]`` entry; a name taken twice gets a view of its own."""
+        """A view per ``[tables]`` entry; a name taken twice gets a view of its own. An entry
+        that is not Parquet names a table as DuckDB writes one (``schema.table``, a part in
+        double quotes if need be); the template quotes its parts again."""
         overrides: dict[str, str] = {}
         taken: dict[str, str] = {}
         for index, (name, source) in enumerate(sorted(self.settings.tables.items())):
@@ -268,7 +173,9 @@ class DuckDBEngine(Engine):
             if is_parquet_source(source):
                 self._create_view(connection, view, "parquet_view", path=source)
             else:
-                self._create_view(connection, view, "attached_view", source=source)
+                table = exp.to_table(source, dialect="duckdb")
+                source_parts = tuple(part.name for part in table.parts)
+                self._create_view(connection, view, "attached_view", source=source_parts)
         return overrides
 
     def _create_view(
@@ -279,16 +186,15 @@ class DuckDBEngine(Engine):
         **context: Any,
     ) -> None:
         if len(name) > 1:
-            self._execute(self.statements("create_schema", schema=sql_identifier(name[0]))[0], None)
-        view = ".".join(sql_identifier(part) for part in name)
-        self._execute(self.statements(template, view=view, **context)[0], None)
+            self._execute(self.statements("create_schema", schema=name[0])[0], None)
+        self._execute(self.statements(template, view=name, **context)[0], None)
 
     def _client_counts(self, slug: str) -> dict[date, int]:
         statement = self.statements("count_clients", name=CLIENTS_TABLE)[0]
         try:
             return dict(self.connection.execute(statement).fetchall())
         except duckdb.Error as error:
-            raise EngineError(str(error), project=slug, engine=self.name, sql=statement) from error
+            raise engine_error(error, statement, slug) from error
 
     def _publish(self, output: RunOutput) -> None:
         assert self._staging is not None
@@ -304,14 +210,4 @@ class DuckDBEngine(Engine):
         try:
             self.connection.execute(statement)
         except duckdb.Error as error:
-            raise EngineError(
-                _first_line(str(error)), project=project, engine=self.name, sql=statement
-            ) from error
-
-
-def _days_of(rows: Any) -> set[date]:
-    return set(rows.column("submission_date").unique().to_pylist())
-
-
-def _first_line(message: str) -> str:
-    return message.strip().splitlines()[0] if message.strip() else message
+            raise engine_error(error, statement, project) from error

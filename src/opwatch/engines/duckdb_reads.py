@@ -26,8 +26,9 @@ from typing import Any
 
 import duckdb
 
+from opwatch.engines.duckdb_errors import engine_error
+from opwatch.engines.results import ResultReads
 from opwatch.engines.storage import ResultStore
-from opwatch.sql.environment import sql_identifier
 
 READ_COPIES = 8
 """Sorted copies kept at once; the least recently read table beyond goes back to a view."""
@@ -36,8 +37,11 @@ Statements = Callable[..., list[str]]
 """Renders an engine template: ``statements(template, **context)``."""
 
 
-class ReadDatabase:
-    """The shared read database of one engine: views and sorted copies of result tables."""
+class ReadDatabase(ResultReads):
+    """The shared read database of one engine: views and sorted copies of result tables.
+
+    It reads the Parquet files of a :class:`ResultStore`, whichever engine wrote them.
+    """
 
     def __init__(
         self,
@@ -47,7 +51,7 @@ class ReadDatabase:
         copies: int = READ_COPIES,
     ) -> None:
         self.store = store
-        self.statements = statements
+        self._statements = statements
         self.memory_limit = memory_limit
         self.copies = copies
         self._database: duckdb.DuckDBPyConnection | None = None
@@ -57,6 +61,10 @@ class ReadDatabase:
         self._recent: OrderedDict[str, None] = OrderedDict()
         """Tables held as copies, the most recently read last."""
         self._lock = threading.Lock()
+
+    def statements(self, template: str, **context: Any) -> list[str]:
+        """The engine's read template ``template``, rendered."""
+        return self._statements(template, **context)
 
     @contextmanager
     def cursor(
@@ -76,6 +84,31 @@ class ReadDatabase:
             yield cursor
         finally:
             cursor.close()
+
+    def read(
+        self,
+        query: str,
+        parameters: list[Any] | None = None,
+        *,
+        sorted_by: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[tuple[Any, ...]]:
+        """Rows of ``query`` on a cursor of its own: reads run in parallel (a server's
+        threads), and never touch a run's session."""
+        with self.cursor(query, sorted_by) as reader:
+            return _executed(reader, query, parameters).fetchall()
+
+    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+        """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
+        with self.cursor(query) as reader:
+            return dict(_executed(reader, query, parameters).fetchnumpy())
+
+    def has_results(self, table: str) -> bool:
+        """Whether ``table`` has a data file."""
+        return self.store.has_table(table)
+
+    def table_version(self, table: str) -> str | None:
+        """The result store's token for ``table`` (rewritten by every publish)."""
+        return self.store.version(table)
 
     def close(self) -> None:
         """Drop the database and its spilled copies."""
@@ -117,9 +150,9 @@ class ReadDatabase:
             template = "parquet_view" if order is None else "sorted_copy"
             for statement in self.statements(
                 template,
-                view=sql_identifier(table),
+                view=table,
                 path=self.store.files_glob(table),
-                order_by=[sql_identifier(column) for column in order or ()],
+                order_by=order or (),
             ):
                 database.execute(statement)
             self._made[table] = (version, order)
@@ -134,5 +167,14 @@ class ReadDatabase:
         made = self._made.pop(table, None)
         self._recent.pop(table, None)
         if made is not None:
-            kind = "VIEW" if made[1] is None else "TABLE"
-            database.execute(f"DROP {kind} IF EXISTS {sql_identifier(table)}")
+            for statement in self.statements("drop_read", table=table, view=made[1] is None):
+                database.execute(statement)
+
+
+def _executed(
+    reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
+) -> duckdb.DuckDBPyConnection:
+    try:
+        return reader.execute(query, parameters or [])
+    except duckdb.Error as error:
+        raise engine_error(error, query) from error

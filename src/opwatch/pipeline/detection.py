@@ -27,35 +27,17 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.config.resolved import Metric, Project
+from opwatch.config.resolved import Metric, Project, result_table
 from opwatch.detect import Change, detect
 from opwatch.detect.registry import technique as technique_named
-from opwatch.engines.base import Engine, plain_value
+from opwatch.engines.base import Engine
+from opwatch.engines.results import plain_value
 from opwatch.errors import DetectionError
 from opwatch.pipeline.detection_rows import detection_rows
-from opwatch.pipeline.statistics import statistics_table
-from opwatch.sql.environment import sql_identifier
+from opwatch.pipeline.platforms import DEFAULT_PLATFORMS, platform_dimension, platform_name
 from opwatch.stats.registry import configured_percentiles, format_parameter
 
 log = logging.getLogger("opwatch.detection")
-PLATFORM_DIMENSIONS = ("os", "normalized_os", "os_name", "platform", "os_family")
-"""Dimension names read as the client's platform."""
-DEFAULT_PLATFORMS = ("Windows", "Linux", "Darwin")
-PLATFORMS = (*DEFAULT_PLATFORMS, "All")
-_PLATFORM_ALIASES = {
-    "windows": "Windows",
-    "windows_nt": "Windows",
-    "linux": "Linux",
-    "darwin": "Darwin",
-    "mac": "Darwin",
-    "macos": "Darwin",
-    "osx": "Darwin",
-}
-
-
-def detections_table(project: Project) -> str:
-    """The project's detections table: ``<slug>_detections``."""
-    return f"{project.table_slug}_detections"
 
 
 @dataclass(frozen=True)
@@ -70,9 +52,12 @@ class SeriesKey:
 
 
 @dataclass(frozen=True)
-class Series:
-    """A series as detection takes it: ``values`` over ``xs`` (rows are histograms for the
-    ``histogram`` statistic, with ``buckets`` their lower bounds)."""
+class StatisticSeries:
+    """One series of a project's statistic rows, as detection takes it: ``values`` over ``xs``
+    (rows are histograms for the ``histogram`` statistic, with ``buckets`` their lower bounds).
+
+    Not :class:`opwatch.detect.series.Series`, the checked input of a technique: this one
+    also carries what it is of (``key``) and its x-axis values, to write the detections."""
 
     key: SeriesKey
     xs: list[str]
@@ -89,7 +74,7 @@ class DetectionSummary:
     series: int = 0
     skipped: int = 0
     """Series of platforms not asked for."""
-    changes: list[tuple[Series, Change]] = field(default_factory=list)
+    changes: list[tuple[StatisticSeries, Change]] = field(default_factory=list)
     seconds: float = 0.0
 
     def count(self, classification: str) -> int:
@@ -114,12 +99,12 @@ class DetectionStep:
 
     def has_statistics(self, project: Project) -> bool:
         """Whether ``project`` has statistics to search (a run wrote some)."""
-        return self.engine.has_results(statistics_table(project))
+        return self.engine.reads.has_results(result_table(project.slug, "statistics"))
 
     def run(self, project: Project) -> DetectionSummary:
         """Detect changes in every series of ``project``; replace its detections table."""
         started = time.perf_counter()
-        summary = DetectionSummary(project.slug, detections_table(project))
+        summary = DetectionSummary(project.slug, result_table(project.slug, "detections"))
         if not self.has_statistics(project):
             raise DetectionError(
                 f"{project.slug}: no statistics yet; run `opwatch run` or `opwatch backfill` "
@@ -135,8 +120,8 @@ class DetectionStep:
             for change in self._detect(project, metric, series, methods[metric.name]):
                 summary.changes.append((series, change))
         rows = detection_rows(project, summary.changes)
-        with self.engine.writer_lock():
-            self.engine.write_table(summary.table, rows)
+        with self.engine.results.writer_lock():
+            self.engine.results.write_table(summary.table, rows)
         summary.seconds = time.perf_counter() - started
         log.info(
             "%s: %d series, %d changes (%d regressions), %d series of other platforms skipped",
@@ -167,7 +152,11 @@ class DetectionStep:
         return method.name, args
 
     def _detect(
-        self, project: Project, metric: Metric, series: Series, method: tuple[str, dict[str, Any]]
+        self,
+        project: Project,
+        metric: Metric,
+        series: StatisticSeries,
+        method: tuple[str, dict[str, Any]],
     ) -> list[Change]:
         name, args = method
         try:
@@ -193,29 +182,16 @@ class DetectionStep:
         return platform_name(value) in wanted
 
 
-def platform_dimension(project: Project) -> str | None:
-    """The project's dimension that holds the client's platform, if any."""
-    return next((d for d in project.population.dimensions if d in PLATFORM_DIMENSIONS), None)
-
-
-def platform_name(value: Any) -> str | None:
-    """A platform dimension's value as Windows, Linux or Darwin (None for others)."""
-    if value is None:
-        return None
-    return _PLATFORM_ALIASES.get(str(value).strip().lower())
-
-
-def read_series(engine: Engine, project: Project) -> Iterator[Series]:
+def read_series(engine: Engine, project: Project) -> Iterator[StatisticSeries]:
     """Every series of the project's statistics, in metric, statistic, branch order."""
-    keys = [sql_identifier(d) for d in project.population.dimensions]
     query = engine.statements(
         "detection_series",
-        table=sql_identifier(statistics_table(project)),
-        keys=keys,
+        table=result_table(project.slug, "statistics"),
+        keys=project.population.dimensions,
         by_build=project.xaxis == "build_id",
         wanted=_wanted(project),
     )[0]
-    columns = engine.read_columns(query)
+    columns = engine.reads.read_columns(query)
     dimensions = [columns[d] for d in project.population.dimensions]
     by_date = project.xaxis != "build_id"
     sort_keys = [columns["metric"], columns["statistic"], columns["branch"], *dimensions]
@@ -252,7 +228,7 @@ def _scalar_series(
     columns: dict[str, Any],
     rows: slice,
     by_date: bool,
-) -> Iterator[Series]:
+) -> Iterator[StatisticSeries]:
     parameters = columns["parameter"][rows]
     for start, stop in _runs({"p": parameters}, [parameters]):
         parameter = plain_value(parameters[start])
@@ -262,12 +238,12 @@ def _scalar_series(
         values = np.full(len(axis), np.nan)
         values[[axis.index(x) for x in xs]] = points
         key = SeriesKey(*head, None if parameter is None else str(parameter), branch, dims)
-        yield Series(key, axis, values)
+        yield StatisticSeries(key, axis, values)
 
 
 def _histogram_series(
     key: SeriesKey, columns: dict[str, Any], rows: slice, by_date: bool
-) -> Series:
+) -> StatisticSeries:
     """Bucket rows → one histogram per x-axis value (buckets a day lacks hold zero)."""
     xs = [str(x) for x in columns["x"][rows]]
     bounds = np.asarray([float(p) for p in columns["parameter"][rows]])
@@ -282,7 +258,7 @@ def _histogram_series(
     )
     seen[row_of] = True
     values[~seen] = np.nan
-    return Series(key, axis, values, buckets)
+    return StatisticSeries(key, axis, values, buckets)
 
 
 def _axis(xs: list[str], by_date: bool) -> list[str]:

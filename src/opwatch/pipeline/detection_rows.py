@@ -10,7 +10,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from opwatch.config.resolved import Project
     from opwatch.detect import Change
-    from opwatch.pipeline.detection import Series
+    from opwatch.pipeline.detection import StatisticSeries
 
 KEY_COLUMNS = ("metric", "statistic", "parameter", "branch")
 CHANGE_COLUMNS: dict[str, pa.DataType] = {
@@ -37,7 +37,7 @@ def detections_schema(project: Project) -> pa.Schema:
     return pa.schema(fields)
 
 
-def detection_rows(project: Project, found: list[tuple[Series, Change]]) -> pa.Table:
+def detection_rows(project: Project, found: list[tuple[StatisticSeries, Change]]) -> pa.Table:
     """One row per change, in series then position order."""
     schema = detections_schema(project)
     rows = [_row(project, series, change) for series, change in found]
@@ -45,7 +45,7 @@ def detection_rows(project: Project, found: list[tuple[Series, Change]]) -> pa.T
     return pa.table(columns, schema=schema)
 
 
-def _row(project: Project, series: Series, change: Change) -> dict[str, Any]:
+def _row(project: Project, series: StatisticSeries, change: Change) -> dict[str, Any]:
     key = series.key
     row: dict[str, Any] = {
         "xaxis_value": series.xs[change.index],

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from opwatch.config.resolved import Metric, Project
-from opwatch.pipeline.state import now
+from opwatch.pipeline.database import now
 from opwatch.sql.render import ENTIRE_POPULATION_BRANCH, ROLLOUT_BRANCHES, branch_rule
 
 PROJECTS_TABLE = "projects_v1"
@@ -31,6 +31,7 @@ PROJECTS_COLUMNS = {
     "metric_groups": "json",
     "config_hash": "string",
     "updated_at": "timestamp",
+    "clients_sql": "string",
 }
 """Columns of ``projects_v1`` with engine-neutral types."""
 RESULTS_FORMAT = 2
@@ -52,8 +53,9 @@ def config_hash(project: Project) -> str:
     return hashlib.sha256(config.encode()).hexdigest()[:16]
 
 
-def project_row(project: Project) -> dict[str, Any]:
-    """The ``projects_v1`` row of ``project``."""
+def project_row(project: Project, clients_sql: str | None = None) -> dict[str, Any]:
+    """The ``projects_v1`` row of ``project``, with the per-client query that computed its
+    latest results (the metric pages show it: the SQL that ran, not today's config's)."""
     return {
         "slug": project.slug,
         "name": project.name,
@@ -73,6 +75,7 @@ def project_row(project: Project) -> dict[str, Any]:
         ],
         "config_hash": config_hash(project),
         "updated_at": now(),
+        "clients_sql": clients_sql,
     }
 
 

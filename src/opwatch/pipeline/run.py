@@ -23,8 +23,9 @@ from typing import Protocol
 from opwatch.config.resolved import Project
 from opwatch.engines.base import Engine
 from opwatch.errors import EngineError, OpwatchError, RenderError
+from opwatch.pipeline.database import now
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
-from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState, now
+from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState
 from opwatch.pipeline.statistics import StatisticsStep
 from opwatch.sql.plan import plan_run
 
@@ -88,6 +89,8 @@ class Runner:
         self.batch_days = batch_days
         self.statistics = statistics
         """Whether batches also compute ``<slug>_statistics`` (benchmarks time the ETL alone)."""
+        self._clients_sql: dict[str, str] = {}
+        """Each project's per-client query of its last batch, for ``projects_v1``."""
 
     def plan(
         self,
@@ -132,7 +135,7 @@ class Runner:
                 'opwatch yet; set engine.name = "duckdb" to run',
                 engine=self.engine.name,
             )
-        with self.engine.writer_lock():
+        with self.engine.results.writer_lock():
             batches, result = self.plan(projects, days, force=force, within_window=within_window)
             if progress is not None:
                 progress.start(sum(len(batch.days) for batch in batches))
@@ -140,7 +143,7 @@ class Runner:
                 self._run_batch(batch, result.projects[batch.project.slug])
                 if progress is not None:
                     progress.advance(batch)
-            self._write_metadata(projects)
+            self._write_metadata(projects, days)
         return result
 
     def _due_days(
@@ -183,6 +186,7 @@ class Runner:
         try:
             output = self.engine.prepare(plan_run(project, list(batch.days)))
             clients = self.engine.write(output)
+            self._clients_sql[project.slug] = output.clients_query
             statistics = (
                 StatisticsStep(self.engine).run(project, batch.days) if self.statistics else 0
             )
@@ -231,10 +235,21 @@ class Runner:
             for day in batch.days
         )
 
-    def _write_metadata(self, projects: list[Project]) -> None:
-        rows = [project_row(project) for project in projects]
+    def _write_metadata(self, projects: list[Project], days: list[date]) -> None:
+        rows = [project_row(project, self._used_sql(project, days)) for project in projects]
         if rows and self.engine.can_execute:
-            self.engine.replace_table(PROJECTS_TABLE, rows, "slug", PROJECTS_COLUMNS)
+            self.engine.results.replace_table(PROJECTS_TABLE, rows, "slug", PROJECTS_COLUMNS)
+
+    def _used_sql(self, project: Project, days: list[date]) -> str | None:
+        """The per-client query of the project's last batch of this run; for a project with
+        nothing due, the query of the last day asked for (what its results were made by, as
+        its configuration hash is unchanged)."""
+        if project.slug in self._clients_sql or not days:
+            return self._clients_sql.get(project.slug)
+        try:
+            return self.engine.prepare(plan_run(project, [max(days)])).clients_query
+        except OpwatchError:
+            return None
 
 
 def _check_unique_slugs(projects: list[Project]) -> None:

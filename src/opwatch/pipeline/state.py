@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 
 from opwatch.config.settings import Settings
+from opwatch.pipeline.database import open_database
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -54,9 +55,7 @@ class RunState:
     """Reads and records day runs."""
 
     def __init__(self, url: str) -> None:
-        self.engine = sa.create_engine(url)
-        if self.engine.dialect.name == "sqlite":
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.engine = open_database(url)
         metadata.create_all(self.engine)
 
     @classmethod
@@ -103,15 +102,3 @@ class RunState:
     def close(self) -> None:
         """Release the database connections."""
         self.engine.dispose()
-
-
-def now() -> datetime:
-    """The current UTC time, without time zone (as stored)."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _sqlite_pragmas(connection: object, _record: object) -> None:
-    cursor = connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()

@@ -24,12 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.config.resolved import Metric, Project
+from opwatch.config.resolved import Metric, Project, result_table
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
 from opwatch.pipeline.statistics_input import LongHistograms, floats, group_bounds
 from opwatch.pipeline.statistics_rows import Rows
-from opwatch.sql.environment import sql_identifier
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
@@ -40,11 +39,6 @@ GROUP_COLUMN, CLIENT_COLUMN = "opwatch_group", "opwatch_client"
 STATISTICS_ORDER = ("metric", "statistic", "parameter", "branch")
 """How a day's statistic rows are sorted in its file: a dashboard's read of one metric then
 skips the row groups of the others."""
-
-
-def statistics_table(project: Project) -> str:
-    """The project's statistics table: ``<slug>_statistics``."""
-    return f"{project.table_slug}_statistics"
 
 
 def interval_settings(project: Project) -> IntervalSettings:
@@ -96,7 +90,9 @@ class StatisticsStep:
             "parameter",
             "branch",
         )  # a read of one metric skips the rest
-        self.engine.write_rows(statistics_table(project), table, days, order_by=order)
+        self.engine.results.write_rows(
+            result_table(project.slug, "statistics"), table, days, order_by=order
+        )
         return int(table.num_rows)
 
 
@@ -116,16 +112,17 @@ class _Computation:
 
     def scalars(self) -> None:
         """Statistics of every scalar metric, group by group."""
-        table = f"{self.project.table_slug}_scalar"
-        if not self.engine.has_results(table):
+        table = result_table(self.project.slug, "scalar")
+        if not self.engine.reads.has_results(table):
             return
-        keys = [sql_identifier(k) for k in self.keys]
-        pairs = self.engine.read(self._query("statistics_scalar_metrics", table), self.parameters)
+        pairs = self.engine.reads.read(
+            self._query("statistics_scalar_metrics", table), self.parameters
+        )
         columns = _scalar_columns(pairs)
         if not columns:
             return
-        query = self._query("statistics_scalars", table, keys=keys, columns=columns.values())
-        data = self.engine.read_columns(query, self.parameters)
+        query = self._query("statistics_scalars", table, keys=self.keys, columns=columns.values())
+        data = self.engine.reads.read_columns(query, self.parameters)
         group_keys = self._group_keys(table, "")
         metric_values = {metric: floats(data[f"c{index}"]) for index, metric in enumerate(columns)}
         bounds = group_bounds(data[GROUP_COLUMN])
@@ -157,7 +154,7 @@ class _Computation:
             metric = self._metric(base_name)
             for configured in metric.statistics if metric is not None else ():
                 computed = statistic(configured.name, "scalar")
-                if computed is not None and computed.groups_at_once(self.settings):
+                if computed.groups_at_once(self.settings):
                     batches[metric_name, configured.name] = computed.estimate_groups(
                         metric_values[metric_name], bounds, configured.parameters, self.settings
                     )
@@ -180,8 +177,6 @@ class _Computation:
             sample = ScalarSample(group[metric_name], group, resamples)
             for configured in metric.statistics:
                 computed = statistic(configured.name, "scalar")
-                if computed is None:
-                    continue
                 values = computed_already.get((metric_name, configured.name))
                 if values is None:
                     rng = self.settings.rng(key, metric_name, configured.name)
@@ -194,12 +189,12 @@ class _Computation:
 
     def histograms(self) -> None:
         """Statistics of every histogram metric, group by group."""
-        table = f"{self.project.table_slug}_histogram"
-        if not self.engine.has_results(table):
+        table = result_table(self.project.slug, "histogram")
+        if not self.engine.reads.has_results(table):
             return
-        keys = [sql_identifier(k) for k in (*self.keys[:-1], "probe", self.keys[-1])]
+        keys = (*self.keys[:-1], "probe", self.keys[-1])
         query = self._query("statistics_histograms", table, keys=keys)
-        data = self.engine.read_columns(query, self.parameters)
+        data = self.engine.reads.read_columns(query, self.parameters)
         group_keys = self._group_keys(table, "probe", histogram=True)
         group_ids = np.asarray(data[GROUP_COLUMN])
         probe_names = sorted({str(key[-2]) for key in group_keys})
@@ -232,8 +227,6 @@ class _Computation:
                 sample: HistogramSample | None = None
                 for name, parameters in _histogram_statistics(metric):
                     computed = statistic(name, "histogram")
-                    if computed is None:
-                        continue
                     found = batches.get((group_index, name))
                     if found is None:
                         sample = sample or HistogramSample(
@@ -262,8 +255,7 @@ class _Computation:
         wanted = [
             (name, parameters, computed)
             for name, parameters in (_histogram_statistics(metric) if metric else [])
-            if (computed := statistic(name, "histogram")) is not None
-            and computed.groups_at_once(self.settings)
+            if (computed := statistic(name, "histogram")).groups_at_once(self.settings)
         ]
         if not wanted:  # nothing to compute at once: no stacked matrices to build
             return {}
@@ -299,13 +291,12 @@ class _Computation:
 
     def _group_keys(self, table: str, extra: str, histogram: bool = False) -> list[tuple[Any, ...]]:
         columns = [*self.keys[:-1], *([extra] if extra else []), self.keys[-1]]
-        keys = [sql_identifier(c) for c in columns]
-        query = self._query("statistics_groups", table, keys=keys, histogram=histogram)
-        return self.engine.read(query, self.parameters)
+        query = self._query("statistics_groups", table, keys=columns, histogram=histogram)
+        return self.engine.reads.read(query, self.parameters)
 
     def _query(self, template: str, table: str, **context: Any) -> str:
         """A read query of the engine's statistics templates, over ``table``'s run days."""
-        return self.engine.statements(template, table=sql_identifier(table), **context)[0]
+        return self.engine.statements(template, table=table, **context)[0]
 
     def _cells(
         self, group_keys: list[tuple[Any, ...]], bounds: list[tuple[int, int]]

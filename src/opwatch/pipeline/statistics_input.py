@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.stats.histograms import dense_matrix
+from opwatch.stats.histogram_math import dense_matrix
 
 
 class LongHistograms:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from opwatch.config.resolved import table_slug
-from opwatch.engines.base import Engine, plain_value
+from opwatch.config.resolved import result_table
+from opwatch.config.settings import Settings
+from opwatch.engines import create_engine
+from opwatch.engines.results import ResultReads, plain_value
 from opwatch.errors import OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
-from opwatch.sql.environment import sql_identifier
 
 CACHE_SIZE = 2048
 """Answers a reader keeps (statistic rows of a view, extents, dimension values)."""
@@ -79,22 +80,32 @@ class StatisticsFilter:
 
 
 class ResultsReader:
-    """Reads the result tables through an engine (and the run state, for last runs)."""
+    """Reads the result tables through an engine's reads (and the run state, for last runs)."""
 
     def __init__(
-        self, engine: Engine, state: RunState | None = None, cache_size: int = CACHE_SIZE
+        self, reads: ResultReads, state: RunState | None = None, cache_size: int = CACHE_SIZE
     ) -> None:
-        self.engine = engine
+        self.reads = reads
         self.state = state
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[Any, ...], tuple[str, Any]] = OrderedDict()
         self._lock = threading.Lock()
 
+    @classmethod
+    def of_settings(cls, settings: Settings) -> ResultsReader:
+        """The reader of the results ``settings`` point at, with their run state: what the
+        web app and the alert manager read, without opening a session that runs SQL."""
+        return cls(create_engine(settings).reads, RunState.of_settings(settings))
+
+    def close(self) -> None:
+        """Release the reads' sessions and sorted copies."""
+        self.reads.close()
+
     def _cached(self, table: str, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """``compute()``, reused while ``table`` is unchanged (when the engine can tell): the
         results change once a run writes them, and dashboards ask the same questions again.
         The least recently used of more than ``cache_size`` answers are forgotten."""
-        version = self.engine.table_version(table)
+        version = self.reads.table_version(table)
         if version is None or not self.cache_size:
             return compute()
         with self._lock:
@@ -133,8 +144,8 @@ class ResultsReader:
         """The statistic rows of ``slug`` that match ``wanted``, as dictionaries."""
         row = self._project_row(slug)
         dimensions, xaxis = tuple(row["dimensions"] or ()), row["xaxis"]
-        table = f"{table_slug(slug)}_statistics"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "statistics")
+        if not self.reads.has_results(table):
             return []
         allowed = set(STATISTIC_COLUMNS) | set(dimensions)
         unknown = sorted(set(wanted.equals) - allowed)
@@ -143,11 +154,11 @@ class ResultsReader:
                 f"{slug} has no column {', '.join(unknown)}; filter by {', '.join(sorted(allowed))}"
             )
         filters = [column for column, value in wanted.equals.items() if value is not None]
-        query = self.engine.statements(
+        query = self.reads.statements(
             "results_statistics",
-            table=sql_identifier(table),
-            keys=[sql_identifier(d) for d in dimensions],
-            filters=[sql_identifier(column) for column in filters],
+            table=table,
+            keys=dimensions,
+            filters=filters,
             comparisons=wanted.comparisons,
             by_build=xaxis == "build_id",
         )[0]
@@ -157,28 +168,39 @@ class ResultsReader:
         key = ("statistics", query, *values)
         # a chart reads one metric's rows: the engine may keep a copy sorted for that
         order = {table: [*STATISTIC_COLUMNS[:3], *dimensions, "branch"]}
-        rows = self._cached(table, key, lambda: self.engine.read(query, values, sorted_by=order))
+        rows = self._cached(table, key, lambda: self.reads.read(query, values, sorted_by=order))
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def detections(self, slug: str) -> list[dict[str, Any]]:
         """The detections of ``slug`` (shifts first, strongest first)."""
         self._project_row(slug)
-        table = f"{table_slug(slug)}_detections"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "detections")
+        if not self.reads.has_results(table):
             return []
-        query = self.engine.statements("results_detections", table=sql_identifier(table))[0]
-        columns = self.engine.read_columns(query)
+        query = self.reads.statements("results_detections", table=table)[0]
+        columns = self.reads.read_columns(query)
         names = list(columns)
         count = len(next(iter(columns.values()))) if columns else 0
         return [{name: plain_value(columns[name][i]) for name in names} for i in range(count)]
 
+    def clients_sql(self, slug: str) -> str | None:
+        """The per-client query that computed ``slug``'s latest results, as the run stored it
+        (None for results written before runs stored it: a rerun adds it)."""
+        self._project_row(slug)
+        query = self.reads.statements("results_project_row")[0]
+        columns = self._cached(
+            PROJECTS_TABLE, ("row", slug), lambda: self.reads.read_columns(query, [slug])
+        )
+        values = columns.get("clients_sql")
+        return None if values is None or not len(values) else plain_value(values[0])
+
     def _project_rows(self) -> list[dict[str, Any]]:
-        if not self.engine.has_results(PROJECTS_TABLE):
+        if not self.reads.has_results(PROJECTS_TABLE):
             return []
-        query = self.engine.statements("results_projects")[0]
+        query = self.reads.statements("results_projects")[0]
         names = ["slug", "name", "platform", "xaxis", "branches", "dimensions"]
         names += ["start_date", "end_date", "metrics", "metric_groups", "updated_at"]
-        rows = self._cached(PROJECTS_TABLE, ("rows",), lambda: self.engine.read(query))
+        rows = self._cached(PROJECTS_TABLE, ("rows",), lambda: self.reads.read(query))
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _project_row(self, slug: str) -> dict[str, Any]:
@@ -206,33 +228,33 @@ class ResultsReader:
         )
 
     def _extent(self, slug: str) -> tuple[date | None, date | None]:
-        table = f"{table_slug(slug)}_statistics"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "statistics")
+        if not self.reads.has_results(table):
             return None, None
-        query = self.engine.statements("results_extent", table=sql_identifier(table))[0]
-        first, last, _ = self._cached(table, ("extent",), lambda: self.engine.read(query)[0])
+        query = self.reads.statements("results_extent", table=table)[0]
+        first, last, _ = self._cached(table, ("extent",), lambda: self.reads.read(query)[0])
         return first, last
 
     def _dimension_values(self, slug: str, dimension: str) -> list[str | None]:
-        table = f"{table_slug(slug)}_statistics"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "statistics")
+        if not self.reads.has_results(table):
             return []
-        query = self.engine.statements(
+        query = self.reads.statements(
             "results_dimension_values",
-            table=sql_identifier(table),
-            dimension=sql_identifier(dimension),
+            table=table,
+            dimension=dimension,
         )[0]
-        rows = self._cached(table, ("values", dimension), lambda: self.engine.read(query))
+        rows = self._cached(table, ("values", dimension), lambda: self.reads.read(query))
         return [None if value is None else str(value) for value, _ in rows]
 
     def _reference_branch(self, slug: str, branches: tuple[str, ...]) -> str | None:
         """Read from the results, not the config: the branch with rows but no comparison
         rows is the one the statistics step compared the others to."""
-        table = f"{table_slug(slug)}_statistics"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "statistics")
+        if not self.reads.has_results(table):
             return None
-        query = self.engine.statements("results_branches", table=sql_identifier(table))[0]
-        rows = self._cached(table, ("branches",), lambda: self.engine.read(query))
+        query = self.reads.statements("results_branches", table=table)[0]
+        rows = self._cached(table, ("branches",), lambda: self.reads.read(query))
         compared = {branch: bool(flag) for branch, flag in rows}
         if not any(compared.values()):
             return None
@@ -240,11 +262,11 @@ class ResultsReader:
         return next((b for b in (*branches, *sorted(candidates)) if b in candidates), None)
 
     def _open_detections(self, slug: str) -> int:
-        table = f"{table_slug(slug)}_detections"
-        if not self.engine.has_results(table):
+        table = result_table(slug, "detections")
+        if not self.reads.has_results(table):
             return 0
-        query = self.engine.statements("results_count_detections", table=sql_identifier(table))[0]
-        return int(self._cached(table, ("shifts",), lambda: self.engine.read(query)[0][0]))
+        query = self.reads.statements("results_count_detections", table=table)[0]
+        return int(self._cached(table, ("shifts",), lambda: self.reads.read(query)[0][0]))
 
     def _last_run(self, slug: str) -> datetime | None:
         if self.state is None:

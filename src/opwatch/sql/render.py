@@ -3,7 +3,9 @@
 The templates in ``sql/templates`` hold every SQL token; this module only chooses values for
 them (which branch rule applies, which experiments column holds enrollments) and translates the
 result. One set of templates serves every engine, because users' snippets are BigQuery SQL
-anyway and must be translated in any case.
+anyway and must be translated in any case. Names and values from the config (branches, metrics,
+dimensions, the experiment slug) are quoted by the templates' filters, as BigQuery quotes them
+(see :mod:`opwatch.sql.environment`); sqlglot reads them back when it translates.
 """
 
 from __future__ import annotations
@@ -23,13 +25,17 @@ CLIENTS_TABLE = "opwatch_clients"
 MAX_PINGS_PER_DAY = 10_000
 ENTIRE_POPULATION_BRANCH = "active"
 ROLLOUT_BRANCHES = ("enabled", "disabled")
-EXPERIMENTS_COLUMNS = {
-    "native": "mozfun.map.get_key(environment.experiments, '{slug}').branch",
-    "glean": "mozfun.map.get_key(ping_info.experiments, '{slug}').branch",
-    "simple": "mozfun.map.get_key(experiments, '{slug}')",
-}
-"""How a client's branch in experiment ``slug`` is read, by ``experiments_column_type``."""
 DESKTOP_PLATFORM = "firefox_desktop"
+
+
+@dataclass(frozen=True)
+class Enrollment:
+    """Where a client's branch in experiment ``slug`` is read: ``column_type`` is the population
+    data source's ``experiments_column_type`` (native, glean and simple tables keep enrollments
+    each their own way, which ``population.sql.j2`` reads; any other has none)."""
+
+    column_type: str
+    slug: str
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,7 @@ class BranchRule:
     """
 
     rule: str
-    enrollment: str | None
+    enrollment: Enrollment | None
     boolean_pref: str | None
     kept: tuple[str, ...]
 
@@ -101,13 +107,11 @@ def branch_rule(project: Project) -> BranchRule:
     return BranchRule("rollout", enrollment, None, ROLLOUT_BRANCHES)
 
 
-def _enrollment(project: Project, source: DataSource) -> str:
+def _enrollment(project: Project, source: DataSource) -> Enrollment:
     column_type = source.experiments_column_type
     if column_type is None:
         column_type = "native" if project.platform == DESKTOP_PLATFORM else "glean"
-    template = EXPERIMENTS_COLUMNS.get(column_type)
-    # a table without enrollments: nobody is in a branch
-    return template.format(slug=project.enrollment_slug) if template else "CAST(NULL AS STRING)"
+    return Enrollment(column_type, project.enrollment_slug)
 
 
 def _context(plan: QueryPlan) -> dict[str, object]:
@@ -143,20 +147,13 @@ def _segments(project: Project) -> list[SegmentSource]:
     return segments
 
 
-def _ident(name: str) -> str:
-    """A column name quoted for BigQuery (the templates' dialect)."""
-    return "`" + name.replace("`", "\\`") + "`"
-
-
 @cache
 def _environment() -> jinja2.Environment:
-    environment = sql_environment(jinja2.PackageLoader("opwatch.sql", "templates"))
-    environment.filters["ident"] = _ident
-    return environment
+    return sql_environment(jinja2.PackageLoader("opwatch.sql", "templates"), dialect="bigquery")
 
 
 def _template(name: str) -> jinja2.Template:
     return _environment().get_template(name)
 
 
-__all__ = ["CLIENTS_TABLE", "BranchRule", "RunQueries", "branch_rule", "render_run"]
+__all__ = ["CLIENTS_TABLE", "BranchRule", "Enrollment", "RunQueries", "branch_rule", "render_run"]

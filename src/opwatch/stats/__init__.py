@@ -5,6 +5,6 @@ Importing the package registers every statistic (:mod:`.scalar`, :mod:`.histogra
 """
 
 from opwatch.stats import histogram, scalar
-from opwatch.stats.registry import REGISTRY, statistic
+from opwatch.stats.registry import STATISTICS, statistic
 
-__all__ = ["REGISTRY", "histogram", "scalar", "statistic"]
+__all__ = ["STATISTICS", "histogram", "scalar", "statistic"]

@@ -24,11 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, get_args
+from typing import Any
 
 import numpy as np
 
-from opwatch.config.models import BucketKind
 from opwatch.errors import OpwatchError
 
 TIMING_BUCKETS_PER_POWER_OF_2 = 8
@@ -39,7 +38,20 @@ CATEGORICAL_MIN_BUCKETS = 50
 NANOSECONDS = {"nanosecond": 1, "microsecond": 10**3, "millisecond": 10**6, "second": 10**9}
 NANOSECONDS |= {"minute": 60 * 10**9, "hour": 3600 * 10**9, "day": 86400 * 10**9}
 BYTES = {"byte": 1, "kilobyte": 2**10, "megabyte": 2**20, "gigabyte": 2**30}
-LAYOUT_KINDS: tuple[str, ...] = get_args(BucketKind)
+LAYOUT_KINDS = (
+    "exponential",
+    "linear",
+    "boolean",
+    "flag",
+    "count",
+    "enumerated",
+    "categorical",
+    "timing_distribution",
+    "memory_distribution",
+    "custom_distribution",
+)
+"""Every bucket layout :func:`layout_bounds` knows (``[metrics.X.buckets] kind``; config
+accepts the same list, as a test pins)."""
 
 
 class LayoutError(OpwatchError):

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.stats.histograms import cdf_at, percentiles_of_many
+from opwatch.stats.histogram_math import cdf_at, percentiles_of_many
 from opwatch.stats.intervals import (
     NONE,
     Estimates,

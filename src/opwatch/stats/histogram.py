@@ -3,7 +3,7 @@
 Each client's histogram arrives normalized (the ETL sums a client's histograms per bucket and
 divides by their total), so the group's histogram is the plain mean of its clients' rows: every
 client weighs the same, however many samples it sent. Percentiles are read from that mean
-histogram with the interpolation of :mod:`opwatch.stats.histograms`, in the metric's unit.
+histogram with the interpolation of :mod:`opwatch.stats.histogram_math`, in the metric's unit.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from opwatch.stats.grouped import grouped_histogram_percentiles, grouped_mean_histograms
-from opwatch.stats.histograms import cdf_at, histogram_percentiles, percentiles_of_many
+from opwatch.stats.histogram_math import cdf_at, histogram_percentiles, percentiles_of_many
 from opwatch.stats.intervals import (
     NONE,
     Estimates,

@@ -16,9 +16,12 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
-from opwatch.config.models import DEFAULT_PERCENTILES
+from opwatch.registry import Registry
 from opwatch.stats.intervals import Estimates, IntervalSettings, poisson_weighted_sums
 
+DEFAULT_PERCENTILES = (50, 90, 99)
+"""OpMon's percentiles when a ``percentile`` statistic names none (config fills the same
+default in; a test pins the two equal)."""
 SERVED_PERCENTILES = tuple(range(1, 100))
 """Percentiles computed for every metric with a percentile statistic, besides the configured
 ones: the dashboard's percentile control can ask for any of them."""
@@ -146,22 +149,25 @@ class Statistic(ABC):
         return values
 
 
-REGISTRY: dict[tuple[str, str], type[Statistic]] = {}
-"""(statistic name, metric type) → class: ``percentile`` has a scalar and a histogram class."""
+STATISTICS: dict[str, Registry[type[Statistic]]] = {
+    "scalar": Registry("statistic of scalar metrics"),
+    "histogram": Registry("statistic of histogram metrics"),
+}
+"""Metric type → its statistics by config name: ``percentile`` has a class for each type."""
 S = TypeVar("S", bound=type[Statistic])
 
 
 def register(cls: S) -> S:
     """Class decorator: make ``cls`` available under its ``name`` for its metric types."""
     for metric_type in cls.metric_types:
-        REGISTRY[cls.name, metric_type] = cls
+        STATISTICS[metric_type].add(cls.name, cls)
     return cls
 
 
-def statistic(name: str, metric_type: str) -> Statistic | None:
-    """The registered statistic called ``name`` for ``metric_type`` metrics, if any."""
-    cls = REGISTRY.get((name, metric_type))
-    return cls() if cls is not None else None
+def statistic(name: str, metric_type: str) -> Statistic:
+    """The statistic called ``name`` for ``metric_type`` metrics; UnknownNameError (with the
+    valid names) when there is none: a name config let through is a bug, not a skip."""
+    return STATISTICS[metric_type].get(name)()
 
 
 def parameter_names(values: np.ndarray) -> tuple[str, ...]:

@@ -1,5 +1,6 @@
 """The filters of the Alerts page and of ``/api/v1/alerts``: read from the query string,
-checked (a bad value is a 400 that says what to give instead), asked of the alert store.
+checked (a bad value is a 400 that says what to give instead), as the alert store's
+:class:`~opwatch.alerts.store.AlertQuery`.
 
 The page and the API take the same parameters, so that a page's URL and its JSON agree:
 ``status`` (a status, or ``open`` for any status still waiting on someone), ``project``,
@@ -10,88 +11,50 @@ inclusive) and ``limit``. An empty value (a form's "any") is no filter.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from datetime import date
 
 from starlette.datastructures import QueryParams
 
-from opwatch.alerts.model import OPEN_STATUSES, RESOLUTIONS, Alert
-from opwatch.alerts.store import AlertQuery, AlertStore
+from opwatch.alerts.model import OPEN_STATUSES, RESOLUTIONS
+from opwatch.alerts.store import DEFAULT_LIMIT, OPEN, AlertQuery
 from opwatch.results.reader import InvalidQueryError
 
-OPEN = "open"
 STATUSES = (*OPEN_STATUSES, *RESOLUTIONS.values(), "resolved")
 """Every status an alert can have: waiting on someone first, then the resolutions."""
-DEFAULT_LIMIT, MAX_LIMIT = 500, 5000
+MAX_LIMIT = 5000
+FILTER_NAMES = ("status", "project", "metric", "since", "until", "limit")
+"""The fields of :class:`AlertQuery` a URL may set (not ``bug_id``: the page links bugs)."""
 
 
-@dataclass(frozen=True)
-class AlertFilters:
-    """Which alerts to list (None: any)."""
-
-    status: str | None = None
-    project: str | None = None
-    metric: str | None = None
-    since: date | None = None
-    until: date | None = None
-    limit: int = DEFAULT_LIMIT
-
-    @classmethod
-    def parse(cls, values: Mapping[str, str | None]) -> AlertFilters:
-        """The filters of raw query values; InvalidQueryError names the first bad one."""
-        given = {name: _given(values.get(name)) for name in FILTER_NAMES}
-        since, until = _day("since", given["since"]), _day("until", given["until"])
-        if since and until and since > until:
-            raise InvalidQueryError(f"since {since} is after until {until}: swap them")
-        return cls(
-            status=_status(given["status"]),
-            project=given["project"],
-            metric=given["metric"],
-            since=since,
-            until=until,
-            limit=_limit(given["limit"]),
-        )
-
-    @classmethod
-    def of_query(cls, params: QueryParams) -> AlertFilters:
-        """The filters of a request's query string: only known names, each at most once."""
-        check_names(params)
-        return cls.parse(params)
-
-    def as_query(self) -> dict[str, str]:
-        """The filters that are set, as query parameters (the page's and API's URL)."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        if self.limit == DEFAULT_LIMIT:
-            del values["limit"]
-        return {name: str(value) for name, value in values.items() if value is not None}
-
-    @property
-    def any_set(self) -> bool:
-        """Whether anything narrows the list."""
-        return bool(self.as_query())
-
-    def find(self, store: AlertStore) -> list[Alert]:
-        """The matching alerts, newest change first (``open``: one query per open status,
-        merged in the store's order)."""
-        statuses = OPEN_STATUSES if self.status == OPEN else (self.status,)
-        found = [alert for status in statuses for alert in store.find(self._query(status))]
-        if len(statuses) > 1:
-            found.sort(key=lambda alert: alert.id or 0)
-            found.sort(key=lambda alert: alert.position, reverse=True)
-        return found[: self.limit]
-
-    def _query(self, status: str | None) -> AlertQuery:
-        return AlertQuery(
-            status=status,
-            project=self.project,
-            metric=self.metric,
-            since=self.since,
-            until=self.until,
-            limit=self.limit,
-        )
+def parse_filters(values: Mapping[str, str | None]) -> AlertQuery:
+    """The query of raw filter values; InvalidQueryError names the first bad one."""
+    given = {name: _given(values.get(name)) for name in FILTER_NAMES}
+    since, until = _day("since", given["since"]), _day("until", given["until"])
+    if since and until and since > until:
+        raise InvalidQueryError(f"since {since} is after until {until}: swap them")
+    return AlertQuery(
+        status=_status(given["status"]),
+        project=given["project"],
+        metric=given["metric"],
+        since=since,
+        until=until,
+        limit=_limit(given["limit"]),
+    )
 
 
-FILTER_NAMES = tuple(f.name for f in fields(AlertFilters))
+def filters_of(params: QueryParams) -> AlertQuery:
+    """The query of a request's query string: only known names, each at most once."""
+    check_names(params)
+    return parse_filters(params)
+
+
+def filter_params(query: AlertQuery) -> dict[str, str]:
+    """The filters of ``query`` that are set, as query parameters (the page's and API's URL;
+    empty when nothing narrows the list)."""
+    values = {name: getattr(query, name) for name in FILTER_NAMES}
+    if query.limit == DEFAULT_LIMIT:
+        del values["limit"]
+    return {name: str(value) for name, value in values.items() if value is not None}
 
 
 def check_names(params: QueryParams) -> None:

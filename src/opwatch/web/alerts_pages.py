@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from opwatch.alerts.model import OPEN_STATUSES
-from opwatch.alerts.store import AlertQuery
+from opwatch.alerts.store import OPEN, AlertQuery
 from opwatch.errors import ProjectNotFoundError
 from opwatch.results.reader import InvalidQueryError
-from opwatch.web.alert_filters import OPEN, STATUSES, AlertFilters
+from opwatch.web.alert_filters import STATUSES, filter_params, filters_of
 from opwatch.web.api import alert_store, bugzilla_url, reader
 from opwatch.web.models import AlertRow
 from opwatch.web.pages import templates
@@ -29,18 +29,18 @@ router = APIRouter(include_in_schema=False)
 def alerts_page(request: Request) -> HTMLResponse:
     """The alerts matching the URL's filters, the newest change first."""
     try:
-        filters = AlertFilters.of_query(request.query_params)
+        filters = filters_of(request.query_params)
     except InvalidQueryError as error:
         context = _form_context(request, dict(request.query_params)) | {"error": str(error)}
         return templates.TemplateResponse(request, "alerts.html", context, status_code=400)
     store = alert_store(request)
     bugzilla = bugzilla_url(request)
-    rows = [AlertRow.of(alert, bugzilla) for alert in filters.find(store)]
-    query = filters.as_query()
+    rows = [AlertRow.of(alert, bugzilla) for alert in store.find(filters)]
+    query = filter_params(filters)
     context = _form_context(request, query) | {
         "rows": rows,
         "limit": filters.limit if len(rows) >= filters.limit else None,
-        "filtered": filters.any_set,
+        "filtered": bool(query),
         "stored": bool(rows) or bool(store.find(AlertQuery(limit=1))),
         "json_url": "/api/v1/alerts" + (f"?{urlencode(query)}" if query else ""),
     }

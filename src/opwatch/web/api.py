@@ -10,10 +10,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from opwatch.alerts.model import OPEN_STATUSES
-from opwatch.alerts.store import AlertStore
+from opwatch.alerts.store import AlertQuery, AlertStore
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
-from opwatch.web.alert_filters import MAX_LIMIT, STATUSES, AlertFilters, check_names
+from opwatch.web.alert_filters import (
+    MAX_LIMIT,
+    STATUSES,
+    check_names,
+    filter_params,
+    parse_filters,
+)
 from opwatch.web.models import (
     AlertRow,
     AlertRows,
@@ -126,19 +132,19 @@ def alert_filters(
         str | None, Query(description="YYYY-MM-DD: alerts created on this day or earlier")
     ] = None,
     limit: Annotated[str | None, Query(description=f"At most this many (1 to {MAX_LIMIT})")] = None,
-) -> AlertFilters:
+) -> AlertQuery:
     """The alert filters of the query string; a bad one is a 400 that says what to give."""
     check_names(request.query_params)
     given = {"status": status, "project": project, "metric": metric}
-    return AlertFilters.parse(given | {"since": since, "until": until, "limit": limit})
+    return parse_filters(given | {"since": since, "until": until, "limit": limit})
 
 
 @router.get("/alerts", response_model=AlertRows, responses=ERRORS)
 def alerts(
-    filters: Annotated[AlertFilters, Depends(alert_filters)],
+    filters: Annotated[AlertQuery, Depends(alert_filters)],
     store: Annotated[AlertStore, Depends(alert_store)],
     bugzilla: Annotated[str | None, Depends(bugzilla_url)],
 ) -> AlertRows:
     """Alerts of ``opwatch alerts``, the newest change first; empty filters are ignored."""
-    rows = [AlertRow.of(alert, bugzilla) for alert in filters.find(store)]
-    return AlertRows(filters=filters.as_query(), limit=filters.limit, rows=rows)
+    rows = [AlertRow.of(alert, bugzilla) for alert in store.find(filters)]
+    return AlertRows(filters=filter_params(filters), limit=filters.limit, rows=rows)

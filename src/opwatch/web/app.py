@@ -11,11 +11,9 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from opwatch import __version__
-from opwatch.alerts.setup import open_store
+from opwatch.alerts.store import AlertStore
 from opwatch.config.settings import Settings
-from opwatch.engines import create_engine
 from opwatch.errors import ProjectNotFoundError
-from opwatch.pipeline.state import RunState
 from opwatch.results import ResultsReader
 from opwatch.results.reader import InvalidQueryError
 from opwatch.web import alerts_pages, api, pages
@@ -31,9 +29,11 @@ def create_app(settings: Settings) -> FastAPI:
         "intervals, detected changes, and the alerts raised on them.",
         lifespan=_lifespan,
     )
-    app.state.reader = ResultsReader(create_engine(settings), RunState.of_settings(settings))
+    app.state.reader = ResultsReader.of_settings(settings)
     app.state.settings = settings
-    app.state.alert_store = open_store(settings)  # made (and migrated) if there is none yet
+    app.state.alert_store = AlertStore.of_settings(
+        settings
+    )  # made (and migrated) if there is none yet
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(alerts_pages.router)
@@ -45,9 +45,10 @@ def create_app(settings: Settings) -> FastAPI:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Release the alert store's connections when the server stops."""
+    """Release the alert store's connections and the reads when the server stops."""
     yield
     app.state.alert_store.close()
+    app.state.reader.close()
 
 
 async def _not_found(request: Request, error: Exception) -> Response:

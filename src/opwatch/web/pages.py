@@ -18,7 +18,6 @@ from fastapi.templating import Jinja2Templates
 from opwatch.config.models import DEFAULT_PERCENTILES
 from opwatch.results import ProjectDetail
 from opwatch.web.api import reader
-from opwatch.web.sql import clients_sql
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -59,8 +58,7 @@ def metric_page(request: Request, slug: str, metric: str) -> HTMLResponse:
         names = ", ".join(m["name"] for m in detail.metrics)
         context = {"message": f'{slug} has no metric "{metric}"; its metrics: {names}'}
         return templates.TemplateResponse(request, "missing.html", context, status_code=404)
-    day = detail.summary.last_day
-    sql = clients_sql(request.app.state.settings, slug, day) if day else None
+    sql = reader(request).clients_sql(slug)
     context = _dashboard_context(detail) | {"metric": found, "charts": _charts(found), "sql": sql}
     return templates.TemplateResponse(request, "metric.html", context)
 

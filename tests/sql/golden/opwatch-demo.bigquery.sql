@@ -154,8 +154,9 @@ BEGIN TRANSACTION;
 DELETE FROM `operational_monitoring.opwatch_demo_scalar`
 WHERE submission_date BETWEEN DATE '2024-03-10' AND DATE '2024-03-10';
 
-INSERT INTO `operational_monitoring.opwatch_demo_scalar` (submission_date, client_id, branch, build_id, os, name, agg_type, value)
-SELECT submission_date, client_id, branch, build_id, os, name, agg_type, valueFROM (SELECT
+INSERT INTO `operational_monitoring.opwatch_demo_scalar` (submission_date, `client_id`, `branch`, `build_id`, `os`, `name`, `agg_type`, `value`)
+SELECT submission_date, `client_id`, `branch`, `build_id`, `os`, `name`, `agg_type`, `value`
+FROM (SELECT
   submission_date,
   client_id,
   branch,
@@ -192,8 +193,9 @@ BEGIN TRANSACTION;
 DELETE FROM `operational_monitoring.opwatch_demo_histogram`
 WHERE submission_date BETWEEN DATE '2024-03-10' AND DATE '2024-03-10';
 
-INSERT INTO `operational_monitoring.opwatch_demo_histogram` (submission_date, client_id, branch, build_id, os, probe, value)
-SELECT submission_date, client_id, branch, build_id, os, probe, valueFROM (SELECT
+INSERT INTO `operational_monitoring.opwatch_demo_histogram` (submission_date, `client_id`, `branch`, `build_id`, `os`, `probe`, `value`)
+SELECT submission_date, `client_id`, `branch`, `build_id`, `os`, `probe`, `value`
+FROM (SELECT
   submission_date,
   client_id,
   branch,

@@ -156,8 +156,8 @@ SELECT
   *
 FROM `joined`;
 
-INSERT OVERWRITE TABLE operational_monitoring.opwatch_demo_scalar PARTITION (submission_date)
-SELECT client_id, branch, build_id, os, name, agg_type, value, submission_date
+INSERT OVERWRITE TABLE operational_monitoring.`opwatch_demo_scalar` PARTITION (submission_date)
+SELECT `client_id`, `branch`, `build_id`, `os`, `name`, `agg_type`, `value`, submission_date
 FROM (SELECT
   `submission_date`,
   `client_id`,
@@ -188,8 +188,8 @@ FROM (SELECT
 FROM `opwatch_clients`
 UNPIVOT INCLUDE NULLS (`value` FOR `_column` IN (`_metric_2`, `_metric_3`, `_metric_4`, `_metric_5`))) AS _output;
 
-INSERT OVERWRITE TABLE operational_monitoring.opwatch_demo_histogram PARTITION (submission_date)
-SELECT client_id, branch, build_id, os, probe, value, submission_date
+INSERT OVERWRITE TABLE operational_monitoring.`opwatch_demo_histogram` PARTITION (submission_date)
+SELECT `client_id`, `branch`, `build_id`, `os`, `probe`, `value`, submission_date
 FROM (SELECT
   `submission_date`,
   `client_id`,
