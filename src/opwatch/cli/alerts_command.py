@@ -65,7 +65,7 @@ def alerts_command(
     """
     from opwatch.alerts.manager import STEPS
     from opwatch.alerts.setup import open_manager
-    from opwatch.alerts.store import AlertQuery
+    from opwatch.alerts.store import OPEN, AlertQuery
 
     configure_logging(quiet)
     settings, catalog = settings_and_experiments(settings_file, experiments, fetch)
@@ -84,7 +84,8 @@ def alerts_command(
                 raise typer.Exit(EXIT_RUN_FAILED) from None
         out.print(steps_table(counts, run_day))
         if show:
-            out.print(open_alerts_table(manager.store.find(AlertQuery(limit=10_000)), show))
+            open_alerts = manager.store.find(AlertQuery(status=OPEN, limit=show))
+            out.print(open_alerts_table(open_alerts))
     if invalid:
         raise typer.Exit(EXIT_INVALID_CONFIG)
 
@@ -100,15 +101,12 @@ def steps_table(counts: dict[str, int], day: date) -> Table:
     return table
 
 
-def open_alerts_table(alerts: list[Alert], limit: int) -> Table:
-    """The open alerts, newest change first."""
-    from opwatch.alerts.model import OPEN_STATUSES
-
+def open_alerts_table(alerts: list[Alert]) -> Table:
+    """The open alerts, newest change first (the store's order)."""
     table = Table(title="Open alerts")
     for column in ("project", "series", "since", "change", "status", "bug"):
         table.add_column(column, overflow="fold")
-    shown = [a for a in alerts if a.status in OPEN_STATUSES][:limit]
-    for alert in shown:
+    for alert in alerts:
         table.add_row(
             alert.project,
             alert.series,
