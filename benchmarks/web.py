@@ -26,10 +26,10 @@ Each endpoint's line also gives the CPU time per request of the server process (
 Baselines of the same run: ``/static/opwatch.css`` under the same load (the floor of the server
 and the client: the "x baseline" column divides each p95 by its p95); and, in this process with
 one client, the statistics query alone (opwatch's SQL on a warm DuckDB connection over the
-Parquet files, what every read cost before the engine kept sorted copies) and
-``ResultsReader.statistics`` uncached (what the endpoint calls, from the engine's sorted copy),
+Parquet files, what every read costs without a serving copy) and
+``ResultsReader.statistics`` uncached (what the endpoint calls, from the serving copy),
 so the part of the query, of the reader and of the web stack can be told apart; and the first
-view after a publish, on a fresh engine each time, which pays for making the sorted copy.
+view after a publish, on a fresh engine each time, which attaches the serving copy.
 Target: p95 under 300 ms for the dashboard page and the statistics API. The figures are
 written to
 ``benchmarks/.data/web-<metrics>x<days>.json``.
@@ -379,7 +379,7 @@ def direct_reader(results: Results, filters: list[dict[str, str]]) -> Figures:
 
     settings = results_settings(results)
     state = RunState.in_folder(settings.engine.results)
-    reader = ResultsReader(create_engine(settings).reads, state, cache_size=0)  # every call queries
+    reader = ResultsReader(create_engine(settings).reads, state, cache_rows=0)  # every call queries
 
     def read(wanted: dict[str, str]) -> Callable[[], object]:
         return lambda: reader.statistics(SLUG, StatisticsFilter(wanted))
@@ -390,7 +390,7 @@ def direct_reader(results: Results, filters: list[dict[str, str]]) -> Figures:
 
 def first_reads(results: Results, filters: list[dict[str, str]], count: int = 5) -> Figures:
     """``ResultsReader.statistics`` on a fresh engine each time: the first view after a
-    server starts or a run publishes, which makes the engine's sorted copy of the table."""
+    server starts or a run publishes, which attaches the table's serving copy."""
     from opwatch.engines import create_engine
     from opwatch.results import ResultsReader, StatisticsFilter
 

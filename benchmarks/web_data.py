@@ -6,8 +6,8 @@ dimension ``os`` with 3 values) with ``metrics`` metrics: four in five scalar (`
 bucket, 50 buckets), and the treatment's ``difference`` and ``relative_difference`` to control
 for the configured percentiles (25, 50, 75, 95) and the mean, per day and OS. Written as a run
 writes them: the ``projects_v1`` row by ``Engine.replace_table``, the ``_statistics``
-partitions by ``Engine.write_rows`` (one Parquet file per day), and a successful day per date
-in the run state. Built once per size; a marker file records what was built.
+partitions by ``Engine.write_rows`` (one Parquet file per day) with their serving copy, and a
+successful day per date in the run state. Built once per size; a marker file records what was built.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def build(results: Results) -> int:
     from opwatch.engines import create_engine
     from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE
     from opwatch.pipeline.state import RunState
-    from opwatch.pipeline.statistics import STATISTICS_ORDER
+    from opwatch.pipeline.statistics import STATISTICS_ORDER, serving_order
 
     engine = create_engine(results_settings(results))
     try:
@@ -166,6 +166,9 @@ def build(results: Results) -> int:
         table = statistics_table(results)
         statistics = result_table(SLUG, "statistics")
         engine.results.write_rows(statistics, table, results.dates, order_by=STATISTICS_ORDER)
+        engine.results.write_serving(  # as a run publishes it for the dashboards
+            statistics, serving_order(("os",)), facets=("os", "branch"), latest_only=False
+        )
     finally:
         engine.close()
     state = RunState.in_folder(results.results)

@@ -56,6 +56,10 @@ class EngineError(OpwatchError):
         super().__init__(f"{where}{engine} engine: {message}" if engine else f"{where}{message}")
 
 
+class ReadTimeoutError(OpwatchError):
+    """A read of results ran past its time budget and was cancelled (the server answers 503)."""
+
+
 class DetectionError(OpwatchError):
     """A series or a technique's arguments are unusable; the message names the fix."""
 

@@ -1,8 +1,10 @@
-"""The shared read database: views by default, sorted copies when asked, all kept current."""
+"""The shared read database: views over the serving copy when it is current, else over
+the partitions; reads cancelled past their time."""
 
 from __future__ import annotations
 
 import random
+import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -13,10 +15,10 @@ from opwatch.config.settings import EngineSettings, Settings
 from opwatch.engines.duckdb import DuckDBEngine
 from opwatch.engines.duckdb_reads import ReadDatabase
 from opwatch.engines.storage import ResultStore
+from opwatch.errors import ReadTimeoutError
 
 FIRST_DAY = date(2026, 10, 1)
 METRICS = [f"metric_{i:02d}" for i in range(12)]
-ORDER: dict[str, tuple[str, ...]] = {"t_statistics": ("metric", "branch")}
 QUERY = "SELECT metric, branch, submission_date, point FROM t_statistics WHERE metric = ?"
 
 
@@ -24,14 +26,19 @@ def publish_day(store: ResultStore, table: str, day: date, seed: int) -> None:
     """One day of rows (metrics in a shuffled order, so a copy must sort them)."""
     rng = random.Random(seed)
     rows = [(m, b, rng.random()) for m in METRICS for b in ("control", "treatment")]
+    compared = {("metric_00", "treatment")}  # compared to control
     rng.shuffle(rows)
     with store.staging() as staging:
         staged = staging / "day.parquet"
         connection = duckdb.connect()
         connection.execute(
-            "CREATE TABLE day (metric VARCHAR, branch VARCHAR, point DOUBLE, submission_date DATE)"
+            "CREATE TABLE day (metric VARCHAR, branch VARCHAR, point DOUBLE, "
+            "submission_date DATE, comparison VARCHAR)"
         )
-        connection.executemany("INSERT INTO day VALUES (?, ?, ?, ?)", [(*r, day) for r in rows])
+        connection.executemany(
+            "INSERT INTO day VALUES (?, ?, ?, ?, ?)",
+            [(*r, day, "difference" if r[:2] in compared else None) for r in rows],
+        )
         connection.execute(f"COPY day TO '{staged}' (FORMAT parquet)")
         connection.close()
         store.publish_partition(table, day, staged)
@@ -51,25 +58,28 @@ def expected(store: ResultStore, table: str, metric: str) -> list[tuple[object, 
 
 
 def read(
-    reads: ReadDatabase,
-    query: str,
-    sorted_by: dict[str, tuple[str, ...]] | None = None,
-    parameters: list[object] | None = None,
+    reads: ReadDatabase, query: str, parameters: list[object] | None = None
 ) -> list[tuple[object, ...]]:
-    with reads.cursor(query, sorted_by) as cursor:
+    with reads.cursor(query) as cursor:
         return sorted(cursor.execute(query, parameters or []).fetchall())
 
 
-def kind(reads: ReadDatabase, table: str) -> str | None:
-    """ "table" or "view": what the read database holds under ``table``'s name."""
-    with reads.cursor("SELECT 1") as cursor:
-        tables = cursor.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [table]
-        ).fetchall()[0][0]
-        views = cursor.execute(
-            "SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [table]
-        ).fetchall()[0][0]
-    return "table" if tables else "view" if views else None
+def view_source(reads: ReadDatabase, table: str) -> str:
+    """The SQL of the view the read database holds under ``table``'s name."""
+    with reads.cursor(f"SELECT 1 FROM {table} LIMIT 0") as cursor:
+        return str(
+            cursor.execute(
+                "SELECT sql FROM duckdb_views() WHERE view_name = ?", [table]
+            ).fetchall()[0][0]
+        )
+
+
+def copy_rows(store: ResultStore, columns: str) -> list[tuple[object, ...]]:
+    """``columns`` of the serving copy of ``t_statistics``, in its order, read by a fresh
+    DuckDB."""
+    connection = duckdb.connect()
+    connection.execute(f"ATTACH '{store.serving_file('t_statistics')}' AS copy (READ_ONLY)")
+    return connection.execute(f"SELECT {columns} FROM copy.rows").fetchall()
 
 
 @pytest.fixture
@@ -80,74 +90,88 @@ def store(tmp_path: Path) -> ResultStore:
     return store
 
 
-def reads_of(store: ResultStore, copies: int = 8) -> ReadDatabase:
-    """The read database the engine makes, keeping ``copies`` copies."""
-    engine = DuckDBEngine(Settings(engine=EngineSettings(results=store.root)))
-    return ReadDatabase(store, engine.statements, copies=copies)
+def engine_of(store: ResultStore) -> DuckDBEngine:
+    return DuckDBEngine(Settings(engine=EngineSettings(results=store.root)))
 
 
-def test_a_sorted_copy_reads_the_same_rows_as_the_files(store: ResultStore) -> None:
+def reads_of(store: ResultStore) -> ReadDatabase:
+    """The read database the engine makes."""
+    return ReadDatabase(store, engine_of(store).statements)
+
+
+def serve(store: ResultStore, latest_only: bool = False) -> None:
+    """Publish the serving copy of ``t_statistics`` as a run does."""
+    writes = engine_of(store).results
+    writes.write_serving(
+        "t_statistics", order_by=("metric", "branch"), facets=("branch",), latest_only=latest_only
+    )
+    writes.close()
+
+
+def test_without_a_serving_copy_reads_go_to_the_partitions(store: ResultStore) -> None:
+    reads = reads_of(store)
+    assert read(reads, QUERY, ["metric_03"]) == expected(store, "t_statistics", "metric_03")
+    assert "submission_date=*" in view_source(reads, "t_statistics")
+    assert reads.serving_facts("t_statistics") is None
+    reads.close()
+
+
+def test_a_serving_copy_holds_the_same_rows_sorted_with_its_facts(store: ResultStore) -> None:
+    serve(store)
     reads = reads_of(store)
     for metric in ("metric_00", "metric_07", "metric_11"):
-        rows = read(reads, QUERY, ORDER, [metric])
+        rows = read(reads, QUERY, [metric])
         assert rows == expected(store, "t_statistics", metric)
         assert len(rows) == 5 * 2
-    assert kind(reads, "t_statistics") == "table"
+    assert "serving" in view_source(reads, "t_statistics")
+    in_file = copy_rows(store, "metric, branch")
+    assert in_file == sorted(in_file)  # sorted by metric, then branch
+    facts = reads.serving_facts("t_statistics")
+    assert facts is not None
+    assert (facts["first_day"], facts["last_day"]) == ("2026-10-01", "2026-10-05")
+    assert facts["rows"] == 5 * 2 * len(METRICS)
+    assert sorted(facts["facets"]["branch"]) == [["control", 60, 0], ["treatment", 60, 5]]
     reads.close()
 
 
-def test_a_read_without_an_order_gets_a_view(store: ResultStore) -> None:
-    reads = reads_of(store)
-    assert read(reads, QUERY, None, ["metric_03"]) == expected(store, "t_statistics", "metric_03")
-    assert kind(reads, "t_statistics") == "view"
-    reads.close()
+def test_a_build_id_copy_holds_the_latest_day_only(store: ResultStore) -> None:
+    serve(store, latest_only=True)
+    days = copy_rows(store, "DISTINCT submission_date")
+    assert days == [(FIRST_DAY + timedelta(days=4),)]
 
 
-def test_a_copy_follows_a_new_partition_and_a_rewritten_one(store: ResultStore) -> None:
+def test_a_stale_copy_is_not_read_and_a_current_one_is_not_rewritten(store: ResultStore) -> None:
+    serve(store)
     reads = reads_of(store)
-    read(reads, QUERY, ORDER, ["metric_01"])
+    read(reads, QUERY, ["metric_01"])
+    written = store.serving_file("t_statistics").stat().st_mtime_ns
+    serve(store)  # nothing changed: nothing rewritten
+    assert store.serving_file("t_statistics").stat().st_mtime_ns == written
     publish_day(store, "t_statistics", FIRST_DAY + timedelta(days=5), seed=50)
     publish_day(store, "t_statistics", FIRST_DAY, seed=99)  # the first day rewritten
-    rows = read(reads, QUERY, ORDER, ["metric_01"])
-    assert rows == expected(store, "t_statistics", "metric_01")
-    assert len(rows) == 6 * 2
+    rows = read(reads, QUERY, ["metric_01"])  # the copy is stale: the partitions answer
+    assert rows == expected(store, "t_statistics", "metric_01") and len(rows) == 6 * 2
+    assert "submission_date=*" in view_source(reads, "t_statistics")
+    serve(store)
+    assert read(reads, QUERY, ["metric_01"]) == rows
+    assert "serving" in view_source(reads, "t_statistics")
     reads.close()
 
 
-def test_an_unordered_read_keeps_a_current_copy_and_replaces_a_stale_one(
-    store: ResultStore,
-) -> None:
+def test_a_read_past_its_time_is_cancelled(store: ResultStore) -> None:
     reads = reads_of(store)
-    read(reads, QUERY, ORDER, ["metric_01"])
-    extent = "SELECT min(submission_date), max(submission_date) FROM t_statistics"
-    assert read(reads, extent) == [(FIRST_DAY, FIRST_DAY + timedelta(days=4))]
-    assert kind(reads, "t_statistics") == "table"  # not rebuilt as a view for the extent
-    publish_day(store, "t_statistics", FIRST_DAY + timedelta(days=5), seed=5)
-    assert read(reads, extent) == [(FIRST_DAY, FIRST_DAY + timedelta(days=5))]
-    assert kind(reads, "t_statistics") == "view"  # a stale copy is not rebuilt for it
+    slow = "SELECT count(*) FROM range(10000000000) a WHERE a.range % 7 = 3"
+    started = time.monotonic()
+    with pytest.raises(ReadTimeoutError, match=r"longer than 0\.3 s"):
+        reads.read(slow, timeout=0.3)
+    assert time.monotonic() - started < 5
+    assert reads.read("SELECT 42", timeout=0.3) == [(42,)]  # the database still answers
     reads.close()
 
 
-def test_only_the_most_recently_read_copies_are_kept(store: ResultStore) -> None:
-    for table in ("a_statistics", "b_statistics"):
-        publish_day(store, table, FIRST_DAY, seed=7)
-    reads = reads_of(store, copies=2)
-    for table in ("t_statistics", "a_statistics", "b_statistics"):
-        query = f"SELECT count(*) FROM {table}"
-        days = 5 if table == "t_statistics" else 1
-        assert read(reads, query, {table: ("metric",)}) == [(2 * len(METRICS) * days,)]
-    assert kind(reads, "t_statistics") is None  # dropped: the least recently read
-    assert kind(reads, "a_statistics") == kind(reads, "b_statistics") == "table"
-    rows = read(reads, QUERY, ORDER, ["metric_02"])
-    assert rows == expected(store, "t_statistics", "metric_02")
-    assert kind(reads, "a_statistics") is None
-    reads.close()
-
-
-def test_closing_removes_what_was_spilled(store: ResultStore) -> None:
+def test_reads_leave_nothing_on_disk(store: ResultStore, tmp_path: Path) -> None:
+    before = sorted(p for p in store.root.rglob("*"))
     reads = reads_of(store)
-    read(reads, QUERY, ORDER, ["metric_00"])
-    spill = reads._spill
-    assert spill is not None and spill.is_dir()
+    read(reads, QUERY, ["metric_00"])
     reads.close()
-    assert not spill.exists()
+    assert sorted(p for p in store.root.rglob("*")) == before

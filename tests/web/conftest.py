@@ -15,6 +15,7 @@ from opwatch.pipeline import open_runner
 from opwatch.pipeline.detection import DetectionStep
 from opwatch.web import create_app
 from tests.conftest import days, settings_for
+from tests.web.local import local_client
 
 
 @pytest.fixture(scope="package")
@@ -32,4 +33,4 @@ def results(telemetry: GeneratedData, tmp_path_factory: pytest.TempPathFactory) 
 
 @pytest.fixture(scope="package")
 def client(telemetry: GeneratedData, results: Path) -> TestClient:
-    return TestClient(create_app(settings_for(telemetry, results)))
+    return local_client(create_app(settings_for(telemetry, results)))

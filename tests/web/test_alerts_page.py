@@ -9,7 +9,7 @@ import dataclasses
 import html
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ from opwatch.config.alert_settings import AlertSettings, BugzillaSettings
 from opwatch.config.settings import Settings
 from opwatch.web import create_app
 from tests.alerts.samples import sample_alert
+from tests.web.local import local_client
 
 PUSHES = "https://hg.example.com/mozilla-central/pushloghtml?fromchange=abc&tochange=def"
 SAMPLES = {
@@ -78,7 +79,7 @@ def filled(tmp_path: Path) -> Iterator[Filled]:
 @pytest.fixture
 def web(filled: Filled) -> Iterator[TestClient]:
     """The app over ``filled``, its lifespan run (the store closed after)."""
-    with TestClient(create_app(filled.settings)) as client:
+    with local_client(create_app(filled.settings)) as client:
         yield client
 
 
@@ -139,7 +140,9 @@ def test_the_api_rows_are_the_stores(web: TestClient, filled: Filled) -> None:
                 value = getattr(alert, field.name)
                 if field.name == "key":
                     continue
-                if isinstance(value, date):  # datetimes too
+                if isinstance(value, datetime):  # stored naive UTC, served with its offset
+                    value = value.replace(tzinfo=UTC).isoformat().replace("+00:00", "Z")
+                elif isinstance(value, date):
                     value = value.isoformat()
                 if isinstance(value, tuple):
                     value = list(value)
@@ -196,7 +199,7 @@ def test_rows_link_to_the_dashboard_and_the_pushes_and_name_the_bug(
 def test_bugs_link_to_the_configured_tracker(filled: Filled) -> None:
     bugzilla = BugzillaSettings(url=BUGZILLA + "/", product="Testing", component="Performance")
     settings = filled.settings.model_copy(update={"alerts": AlertSettings(bugzilla=bugzilla)})
-    with TestClient(create_app(settings)) as client:
+    with local_client(create_app(settings)) as client:
         page = client.get("/alerts?status=filed").text
         rows = client.get("/api/v1/alerts?status=filed").json()["rows"]
     [alert_id] = page_ids(page)
@@ -231,11 +234,11 @@ def test_bad_filters_are_a_400_that_says_what_to_give(
 def test_an_empty_store_says_to_run_the_alerts(tmp_path: Path) -> None:
     results = tmp_path / "results"
     settings = Settings.model_validate({"engine": {"results": str(results)}})
-    with TestClient(create_app(settings)) as client:  # no store yet: the app makes it
+    with local_client(create_app(settings)) as client:  # no store yet: an empty one in memory
         page = client.get("/alerts").text
         filtered = client.get("/alerts?status=open&metric=gc_ms").text
         rows = client.get("/api/v1/alerts").json()["rows"]
-    assert (results / "alerts.sqlite").is_file() and rows == []
+    assert not (results / "alerts.sqlite").exists() and rows == []
     for text in (page, filtered):
         assert (
             "No alerts yet: run <code>opwatch alerts</code> after <code>opwatch detect</code>"

@@ -26,6 +26,7 @@ from opwatch.engines import create_engine
 from opwatch.pipeline.detection import DetectionStep
 from opwatch.web import create_app
 from tests.conftest import settings_for
+from tests.web.local import local_client
 
 SLUG = "opwatch-demo"
 
@@ -188,7 +189,7 @@ def test_cached_figures_follow_a_rewritten_table(
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
     settings = settings_for(telemetry, copy)
-    client = TestClient(create_app(settings))
+    client = local_client(create_app(settings))
     before = client.get("/api/v1/projects").json()[0]["open_detections"]
     project = load_project(demo_project_path())
     eager = Monitor(args={"false_alarm_rate": 0.4})  # alarms on noise: the count must move

@@ -101,7 +101,13 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def drawn(page: Page, times: int = 1) -> None:
-    page.wait_for_function(f"Number(document.body.dataset.drawn || 0) >= {times}", timeout=30_000)
+    """Wait until the page has drawn its charts ``times`` times. Polled from here: the app's
+    content security policy forbids the string evaluation ``wait_for_function`` does."""
+    deadline = time.monotonic() + 30
+    count = "() => Number(document.body.dataset.drawn || 0)"
+    while page.evaluate(count) < times:
+        assert time.monotonic() < deadline, f"the charts were not drawn {times} times in 30 s"
+        time.sleep(0.05)
 
 
 def gc_chart_points(page: Page) -> list[list[float]]:

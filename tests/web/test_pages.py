@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -14,6 +16,7 @@ from opwatch.engines import create_engine
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.web import create_app
 from tests.conftest import settings_for
+from tests.web.local import local_client
 
 
 def test_home_lists_each_project_with_its_link(client: TestClient) -> None:
@@ -61,5 +64,23 @@ def test_a_project_without_results_yet_says_what_to_do(
     row = project_row(load_project(demo_project_path()))
     engine.results.replace_table(PROJECTS_TABLE, [row], "slug", PROJECTS_COLUMNS)
     engine.close()
-    page = TestClient(create_app(settings)).get("/projects/opwatch-demo").text
+    page = local_client(create_app(settings)).get("/projects/opwatch-demo").text
     assert "No results yet for this project" in page and "opwatch run --project" in page
+
+
+def test_a_rendered_dashboard_follows_a_rewritten_project(
+    telemetry: GeneratedData, results: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "results"
+    shutil.copytree(results, copy)
+    settings = settings_for(telemetry, copy)
+    client = local_client(create_app(settings))
+    first = client.get("/projects/opwatch-demo").text
+    assert client.get("/projects/opwatch-demo").text == first  # kept
+    project = load_project(demo_project_path())
+    renamed = project_row(dataclasses.replace(project, name="A renamed project"))
+    engine = create_engine(settings)
+    engine.results.replace_table(PROJECTS_TABLE, [renamed], "slug", PROJECTS_COLUMNS)
+    engine.close()
+    again = client.get("/projects/opwatch-demo").text
+    assert "A renamed project" in again and "A renamed project" not in first

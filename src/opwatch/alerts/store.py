@@ -18,14 +18,20 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.dialects import postgresql, sqlite
 
 from opwatch.alerts.model import OPEN_STATUSES, Alert
-from opwatch.alerts.schema import alerts, bugs, deliveries, manager_runs
+from opwatch.alerts.schema import VERSION_TABLE, alerts, bugs, deliveries, manager_runs
 from opwatch.config.settings import Settings
-from opwatch.pipeline.database import now, open_database
+from opwatch.errors import OpwatchError
+from opwatch.pipeline.database import now, open_database, sqlite_file_url
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+STORE_FILE = "alerts.sqlite"
+EMPTY_STORE = "sqlite://"
+"""An empty store in memory, one database for all of a process's threads."""
 SENT, PENDING, FAILED = "sent", "pending", "failed"
 OPEN = "open"
 """The status filter for any status still waiting on someone (:data:`OPEN_STATUSES`)."""
@@ -66,16 +72,32 @@ class AlertQuery:
 class AlertStore:
     """Alerts, bugs and deliveries in one database."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
         self.url = url
         self.engine = open_database(url)
-        self.migrate()
+        if migrate:
+            self.migrate()
 
     @classmethod
     def in_folder(cls, folder: Path) -> AlertStore:
         """The default store: ``alerts.sqlite`` in the results folder."""
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{folder / 'alerts.sqlite'}")
+        return cls(sqlite_file_url(folder / STORE_FILE))
+
+    @classmethod
+    def reading(cls, settings: Settings) -> AlertStore:
+        """The store of ``settings`` for a reader that writes nothing (the dashboards): the
+        SQLite file opened read-only, or an empty store in memory while there is none; a
+        store whose schema is behind this version's says to run ``opwatch alerts`` first."""
+        if settings.alerts.store:
+            store = cls(settings.alerts.store, migrate=False)
+        else:
+            path = settings.engine.results / STORE_FILE
+            if not path.is_file():
+                return cls(EMPTY_STORE)
+            store = cls(sqlite_file_url(path, read_only=True), migrate=False)
+        store.check_schema()
+        return store
 
     @classmethod
     def of_settings(cls, settings: Settings) -> AlertStore:
@@ -85,10 +107,27 @@ class AlertStore:
             return cls(settings.alerts.store)
         return cls.in_folder(settings.engine.results)
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest migration (a no-op when it is there)."""
+    def check_schema(self) -> None:
+        """Raise OpwatchError unless the database is at this version's newest migration."""
+        script = ScriptDirectory.from_config(self._alembic_config())
+        with self.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
+            current = context.get_current_revision()
+        if current != script.get_current_head():
+            raise OpwatchError(
+                f"the alert store {self.engine.url!r} is at schema {current or 'none'}, this "
+                f"opwatch reads {script.get_current_head()}: run opwatch alerts once to "
+                "upgrade it"
+            )
+
+    def _alembic_config(self) -> Config:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
+        return config
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (a no-op when it is there)."""
+        config = self._alembic_config()
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")

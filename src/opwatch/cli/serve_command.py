@@ -16,10 +16,21 @@ if TYPE_CHECKING:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8000,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="A Host name to answer besides the bound host and localhost (repeatable; "
+            'adds to serve.allowed_hosts; "*" any).',
+        ),
+    ] = None,
     settings_file: SettingsOption = None,
 ) -> None:
-    """Serve the dashboards and the JSON API (spec at /docs) over the results in engine.results."""
+    """Serve the dashboards and the JSON API (spec at /docs) over the results in engine.results,
+    read-only."""
     settings, _ = settings_and_experiments(settings_file, None, False)
+    if allowed_host:
+        settings.serve.allowed_hosts = [*settings.serve.allowed_hosts, *allowed_host]
     serve_results(settings, host, port)
 
 
@@ -29,7 +40,7 @@ def serve_results(settings: Settings, host: str, port: int) -> None:
 
     from opwatch.web import create_app
 
-    web = create_app(settings)
+    web = create_app(settings, host)
     err.print(
         f"opwatch: dashboards of {settings.engine.results} on http://{host}:{port}/ "
         f"(API spec at /docs; Ctrl-C stops)",

@@ -64,11 +64,32 @@ class EngineSettings(BaseModel):
     threads: int | None = Field(default=None, gt=0, description="Engine threads (default: all).")
     memory_limit: str | None = Field(
         default=None,
-        description='Engine memory limit, e.g. "8GB", for a run and for the dashboards\' reads '
-        "(default: the engine's).",
+        description='Engine memory limit of a run, e.g. "8GB" (default: the engine\'s; the '
+        "dashboards' reads take serve.memory_limit).",
     )
     batch_days: int = Field(
         default=7, gt=0, description="Days of a submission-date backfill computed by one query."
+    )
+
+
+class ServeSettings(BaseModel):
+    """How ``opwatch serve`` answers: the memory and time a read may take, the hosts it serves."""
+
+    model_config = ConfigDict(extra="forbid")
+    memory_limit: str = Field(
+        default="1GB",
+        description='Memory the dashboards\' reads may hold, e.g. "1GB" (a read needing more '
+        "fails rather than growing the server).",
+    )
+    request_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a read may run before it is cancelled and answered with a 503.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description='Host header values served besides the bound host and localhost ("*": '
+        "any; a name behind a proxy, say).",
     )
 
 
@@ -84,6 +105,7 @@ class Settings(BaseModel):
         description="Table names in configs → a local table, or Parquet files (a path or glob).",
     )
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    serve: ServeSettings = Field(default_factory=ServeSettings)
 
 
 def load_settings(path: Path | None) -> Settings:

@@ -1,44 +1,45 @@
 """The DuckDB engine's read side: one in-memory database that every read of results shares.
 
-Reads come from a server's threads, each on a cursor of its own. Each result table a query
-names is exposed under its own name, made again whenever the table's version token changes:
+Reads come from a server's threads, each on a cursor of its own (DuckDB releases the GIL while
+a query runs, so they run in parallel up to the cores). Each result table a query names is a
+view, made again whenever the table's version token changes:
 
-- as a view over its Parquet files, by default;
-- as a **sorted in-memory copy** when a reader said it filters the table by leading columns
-  (``sorted_by``). A dashboard's statistics read touches about 40 rows of a
-  million, spread over one file per day: over the files it costs one footer and one row group
-  per day (13 ms for 28 days), over a copy sorted by metric DuckDB's zone maps skip all but a
-  row group or two (2 ms). The copy costs one full read when the table changes (0.6 s for a
-  million rows), and memory: beyond ``memory_limit`` DuckDB spills it to a private temporary
-  folder, and only the ``copies`` most recently read tables are kept.
+- over the table's **serving copy** when the run published one for the current version
+  (``serving/<table>.duckdb``: the rows in a DuckDB file of their own, sorted by series),
+  attached read-only. A chart reads ~40 rows out of millions; DuckDB's zone maps skip every
+  row group but the one or two holding the series, so the cost follows the rows returned, not
+  the table's size, and only the blocks read are cached (within ``memory_limit``). A new
+  version is attached under a new name and the old one detached (a read still running on it
+  finishes first);
+- over the table's partition files otherwise (results of a run that has not published a copy
+  yet, and every table but the statistics): correct, and slower on large tables.
+
+Memory is bounded by ``memory_limit`` and nothing spills to disk (a point read needs no
+spilling; a query that would is refused by DuckDB rather than filling a temporary folder). A
+read given a ``timeout`` is interrupted when it runs out and raises :class:`ReadTimeoutError`.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import json
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from opwatch.engines.duckdb_errors import engine_error
 from opwatch.engines.results import ResultReads
-from opwatch.engines.storage import ResultStore
-
-READ_COPIES = 8
-"""Sorted copies kept at once; the least recently read table beyond goes back to a view."""
+from opwatch.engines.storage import SERVING_ROWS, ResultStore
+from opwatch.errors import ReadTimeoutError
 
 Statements = Callable[..., list[str]]
 """Renders an engine template: ``statements(template, **context)``."""
 
 
 class ReadDatabase(ResultReads):
-    """The shared read database of one engine: views and sorted copies of result tables.
+    """The shared read database of one engine: a view per result table.
 
     It reads the Parquet files of a :class:`ResultStore`, whichever engine wrote them.
     """
@@ -48,18 +49,18 @@ class ReadDatabase(ResultReads):
         store: ResultStore,
         statements: Statements,
         memory_limit: str | None = None,
-        copies: int = READ_COPIES,
     ) -> None:
         self.store = store
         self._statements = statements
         self.memory_limit = memory_limit
-        self.copies = copies
         self._database: duckdb.DuckDBPyConnection | None = None
-        self._spill: Path | None = None
-        self._made: dict[str, tuple[str, tuple[str, ...] | None]] = {}
-        """Table → the version it was made at, and the order of its copy (None: a view)."""
-        self._recent: OrderedDict[str, None] = OrderedDict()
-        """Tables held as copies, the most recently read last."""
+        self._made: dict[str, tuple[str, bool]] = {}
+        """Table → the version its view was made at, and whether over the serving copy."""
+        self._attached: dict[str, str] = {}
+        """Table → the name its serving copy is attached under."""
+        self._attachments = 0
+        self._has: dict[str, tuple[str, bool]] = {}
+        """Table → the version it was looked at, and whether it had a data file then."""
         self._lock = threading.Lock()
 
     def statements(self, template: str, **context: Any) -> list[str]:
@@ -67,18 +68,14 @@ class ReadDatabase(ResultReads):
         return self._statements(template, **context)
 
     @contextmanager
-    def cursor(
-        self, query: str, sorted_by: Mapping[str, Sequence[str]] | None = None
-    ) -> Iterator[duckdb.DuckDBPyConnection]:
+    def cursor(self, query: str) -> Iterator[duckdb.DuckDBPyConnection]:
         """A cursor on which every result table ``query`` names (its name appears in the
-        text) is up to date; the tables of ``sorted_by`` as copies sorted by its columns
-        (unquoted names), which the query filters by."""
+        text) is an up-to-date view."""
         tables = [name for name in self.store.names() if name in query]
         with self._lock:
             database = self._open()
             for table in tables:
-                order = (sorted_by or {}).get(table)
-                self._refresh(database, table, None if order is None else tuple(order))
+                self._refresh(database, table)
             cursor = database.cursor()
         try:
             yield cursor
@@ -86,95 +83,126 @@ class ReadDatabase(ResultReads):
             cursor.close()
 
     def read(
-        self,
-        query: str,
-        parameters: list[Any] | None = None,
-        *,
-        sorted_by: Mapping[str, Sequence[str]] | None = None,
+        self, query: str, parameters: list[Any] | None = None, *, timeout: float | None = None
     ) -> list[tuple[Any, ...]]:
         """Rows of ``query`` on a cursor of its own: reads run in parallel (a server's
         threads), and never touch a run's session."""
-        with self.cursor(query, sorted_by) as reader:
-            return _executed(reader, query, parameters).fetchall()
+        with self.cursor(query) as reader:
+            rows: list[tuple[Any, ...]] = _run(reader, query, parameters, timeout, _all_rows)
+            return rows
 
-    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+    def read_columns(
+        self, query: str, parameters: list[Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Columns of ``query`` as numpy arrays, read as :meth:`read` reads."""
         with self.cursor(query) as reader:
-            return dict(_executed(reader, query, parameters).fetchnumpy())
+            columns: dict[str, Any] = _run(reader, query, parameters, timeout, _columns)
+            return columns
 
     def has_results(self, table: str) -> bool:
-        """Whether ``table`` has a data file."""
-        return self.store.has_table(table)
+        """Whether ``table`` has a data file (looked for again when its version changes)."""
+        version = self.store.version(table)
+        if version is None:
+            return False
+        known = self._has.get(table)
+        if known is None or known[0] != version:
+            known = (version, self.store.has_table(table))
+            self._has[table] = known
+        return known[1]
 
     def table_version(self, table: str) -> str | None:
         """The result store's token for ``table`` (rewritten by every publish)."""
         return self.store.version(table)
 
+    def serving_facts(self, table: str) -> dict[str, Any] | None:
+        """The facts of ``table``'s serving copy, when it is current."""
+        version = self.store.version(table)
+        try:
+            facts: dict[str, Any] = json.loads(self.store.serving_facts_file(table).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return facts if version is not None and facts.get("version") == version else None
+
     def close(self) -> None:
-        """Drop the database and its spilled copies."""
+        """Drop the database (views only: nothing to remove from disk)."""
         with self._lock:
             if self._database is not None:
                 self._database.close()
-            if self._spill is not None:
-                shutil.rmtree(self._spill, ignore_errors=True)
-            self._database, self._spill = None, None
-            self._made, self._recent = {}, OrderedDict()
+            self._database, self._made, self._attached = None, {}, {}
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._database is None:
-            self._spill = Path(tempfile.mkdtemp(prefix="opwatch-reads-"))
             # one DuckDB thread per read (the server's threads read in parallel), footers of
-            # unchanged files kept between reads, copies spilled to a folder of our own
-            config: dict[str, Any] = {"threads": 1, "temp_directory": str(self._spill)}
+            # unchanged files kept between reads, no spilling to disk
+            config: dict[str, Any] = {"threads": 1, "temp_directory": ""}
             if self.memory_limit:
                 config["memory_limit"] = self.memory_limit
             self._database = duckdb.connect(":memory:", config=config)
             self._database.execute("SET parquet_metadata_cache = true")
         return self._database
 
-    def _refresh(
-        self, database: duckdb.DuckDBPyConnection, table: str, order: tuple[str, ...] | None
-    ) -> None:
-        """Make ``table`` again if its files changed, or as a copy if ``order`` asks for one
-        it does not have. A read that wants no order uses whatever is current: a copy made
-        for the dashboards is not rebuilt for the home page's extent of the table."""
+    def _refresh(self, database: duckdb.DuckDBPyConnection, table: str) -> None:
+        """Make ``table``'s view again if its files changed or its serving copy appeared."""
         version = self.store.version(table)
         if version is None:
             return
         made = self._made.get(table)
-        current = made is not None and made[0] == version
-        if order is None and current:
+        if made == (version, True):
             return
-        if order is None or made != (version, order):
-            self._drop(database, table)
-            template = "parquet_view" if order is None else "sorted_copy"
-            for statement in self.statements(
-                template,
+        serving = self.serving_facts(table) is not None
+        if made == (version, serving):
+            return
+        previous = self._attached.pop(table, None)
+        if serving:
+            self._attachments += 1
+            alias = f"opwatch_serving_{self._attachments}"
+            statements = self.statements(
+                "serving_view",
                 view=table,
-                path=self.store.files_glob(table),
-                order_by=order or (),
-            ):
-                database.execute(statement)
-            self._made[table] = (version, order)
-        if order is not None:
-            self._recent[table] = None
-            self._recent.move_to_end(table)
-            while len(self._recent) > self.copies:
-                oldest, _ = self._recent.popitem(last=False)
-                self._drop(database, oldest)
-
-    def _drop(self, database: duckdb.DuckDBPyConnection, table: str) -> None:
-        made = self._made.pop(table, None)
-        self._recent.pop(table, None)
-        if made is not None:
-            for statement in self.statements("drop_read", table=table, view=made[1] is None):
-                database.execute(statement)
+                path=str(self.store.serving_file(table)),
+                alias=alias,
+                rows_table=SERVING_ROWS,
+            )
+            self._attached[table] = alias
+        else:
+            path = self.store.files_glob(table)
+            statements = self.statements("parquet_view", view=table, path=path)
+        if previous is not None:  # a read still running on it keeps it until it is done
+            statements += self.statements("detach", alias=previous)
+        for statement in statements:
+            database.execute(statement)
+        self._made[table] = (version, serving)
 
 
-def _executed(
-    reader: duckdb.DuckDBPyConnection, query: str, parameters: list[Any] | None
-) -> duckdb.DuckDBPyConnection:
+def _all_rows(cursor: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return cursor.fetchall()
+
+
+def _columns(cursor: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    return dict(cursor.fetchnumpy())
+
+
+def _run(
+    reader: duckdb.DuckDBPyConnection,
+    query: str,
+    parameters: list[Any] | None,
+    timeout: float | None,
+    fetch: Callable[[duckdb.DuckDBPyConnection], Any],
+) -> Any:
+    """``fetch`` of ``query`` run on ``reader``, interrupted after ``timeout`` seconds."""
+    timer = None if timeout is None else threading.Timer(timeout, reader.interrupt)
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     try:
-        return reader.execute(query, parameters or [])
+        return fetch(reader.execute(query, parameters or []))
+    except duckdb.InterruptException:
+        raise ReadTimeoutError(
+            f"the read took longer than {timeout:g} s and was cancelled; try again, or raise "
+            "serve.request_seconds"
+        ) from None
     except duckdb.Error as error:
         raise engine_error(error, query) from error
+    finally:
+        if timer is not None:
+            timer.cancel()

@@ -20,13 +20,15 @@ import duckdb
 
 from opwatch.engines.duckdb_errors import engine_error
 from opwatch.engines.results import ResultWrites
-from opwatch.engines.storage import ResultStore
+from opwatch.engines.storage import SERVING_ROWS, ResultStore
 
 ROWS_VIEW = "opwatch_rows"
 """Name under which rows computed in Python are registered to be written."""
 ROWS_ROW_GROUP_SIZE = 8192
 """Rows per Parquet row group of tables computed in Python: small enough that a read of one
 metric over the files skips most of a day's file."""
+SERVING_ALIAS = "opwatch_serving"
+"""The name a serving copy being written is attached under."""
 COLUMN_TYPES = {
     "string": "VARCHAR",
     "date": "DATE",
@@ -113,6 +115,59 @@ class ParquetWrites(ResultWrites):
             self._execute(statement)
             self.store.publish_table(table, staged)
 
+    def write_serving(
+        self, table: str, order_by: tuple[str, ...], facets: tuple[str, ...], latest_only: bool
+    ) -> None:
+        """Write ``table``'s serving copy and its facts in staging, then publish them (see
+        :meth:`ResultWrites.write_serving`); nothing when the copy is current."""
+        version = self.store.version(table)
+        if version is None or self._serving_version(table) == version:
+            return
+        path = self.store.files_glob(table)
+        self._execute(self.statements("parquet_view", view=table, path=path)[0])
+        names = {"alias": SERVING_ALIAS, "rows_table": SERVING_ROWS}
+        with self.store.staging() as staging:
+            staged = staging / "serving.duckdb"
+            try:
+                for statement in self.statements(
+                    "serving_copy",
+                    table=table,
+                    order_by=order_by,
+                    latest_only=latest_only,
+                    path=staged,
+                    **names,
+                ):
+                    self._execute(statement)
+                facts = self._facts(table, version, facets)
+            finally:
+                self._execute(self.statements("detach", alias=SERVING_ALIAS)[0])
+            facts_file = staging / "facts.json"
+            facts_file.write_text(json.dumps(facts))
+            self.store.publish_serving(table, staged, facts_file)
+
+    def _facts(self, table: str, version: str, facets: tuple[str, ...]) -> dict[str, Any]:
+        """What the reader asks of a served table without reading it: extent, rows, values."""
+        extent = self.statements("results_extent", table=table)[0]
+        first, last, rows = self._execute(extent).fetchall()[0]
+        facts: dict[str, Any] = {"version": version, "rows": rows}
+        facts |= {"first_day": str(first), "last_day": str(last), "facets": {}}
+        for column in facets:
+            query = self.statements(
+                "serving_facet", column=column, alias=SERVING_ALIAS, rows_table=SERVING_ROWS
+            )[0]
+            facts["facets"][column] = [
+                [None if value is None else str(value), count, compared]
+                for value, count, compared in self._execute(query).fetchall()
+            ]
+        return facts
+
+    def _serving_version(self, table: str) -> str | None:
+        try:
+            facts = json.loads(self.store.serving_facts_file(table).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return str(facts.get("version"))
+
     def close(self) -> None:
         """Close the writing session."""
         if self._connection is not None:
@@ -132,8 +187,8 @@ class ParquetWrites(ResultWrites):
         finally:
             self.connection.unregister(ROWS_VIEW)
 
-    def _execute(self, statement: str) -> None:
+    def _execute(self, statement: str) -> duckdb.DuckDBPyConnection:
         try:
-            self.connection.execute(statement)
+            return self.connection.execute(statement)
         except duckdb.Error as error:
             raise engine_error(error, statement) from error

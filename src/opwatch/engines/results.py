@@ -12,7 +12,6 @@ implements only the half it does differently.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
@@ -32,21 +31,19 @@ class ResultReads(ABC):
 
     @abstractmethod
     def read(
-        self,
-        query: str,
-        parameters: list[Any] | None = None,
-        *,
-        sorted_by: Mapping[str, Sequence[str]] | None = None,
+        self, query: str, parameters: list[Any] | None = None, *, timeout: float | None = None
     ) -> list[tuple[Any, ...]]:
         """Rows of ``query`` over the result tables.
 
-        Reads never wait for a run and never see a partition half written. ``sorted_by``
-        names tables the query filters by the leading columns given (a dashboard reads a
-        metric's rows): a reader that can keep a copy sorted that way reads from it.
+        Reads never wait for a run and never see a partition half written. A read running
+        longer than ``timeout`` seconds is cancelled with
+        :class:`~opwatch.errors.ReadTimeoutError`.
         """
 
     @abstractmethod
-    def read_columns(self, query: str, parameters: list[Any] | None = None) -> dict[str, Any]:
+    def read_columns(
+        self, query: str, parameters: list[Any] | None = None, *, timeout: float | None = None
+    ) -> dict[str, Any]:
         """Like :meth:`read`, column by column as numpy arrays (NULL → masked), for the
         statistics step, which reads millions of client values at a time."""
 
@@ -56,6 +53,11 @@ class ResultReads(ABC):
 
     def table_version(self, table: str) -> str | None:
         """A token that changes whenever ``table`` does (None: unknown, do not cache)."""
+        return None
+
+    def serving_facts(self, table: str) -> dict[str, Any] | None:
+        """What :meth:`ResultWrites.write_serving` recorded of ``table`` when it is current
+        (None: no current serving copy; readers then ask the table itself)."""
         return None
 
     def close(self) -> None:  # noqa: B027 - readers without a session have nothing to close
@@ -86,6 +88,15 @@ class ResultWrites(ABC):
 
         ``columns`` maps each column to one of :data:`COLUMN_KINDS`.
         """
+
+    def write_serving(  # noqa: B027 - engines that read tables in place need no copy
+        self, table: str, order_by: tuple[str, ...], facets: tuple[str, ...], latest_only: bool
+    ) -> None:
+        """Publish ``table``'s serving copy, unless the current one is of its version: its
+        rows (``latest_only``: those of the latest ``submission_date``) sorted by
+        ``order_by`` for point reads, and its facts — the first and last day and the row
+        count of the table, and per column of ``facets`` each value with its rows and its
+        rows with a ``comparison``, the most common first."""
 
     @abstractmethod
     def writer_lock(self) -> AbstractContextManager[None]:

@@ -4,6 +4,8 @@ Layout under the results folder (``engine.results``)::
 
     tables/<table>/submission_date=YYYY-MM-DD/data.parquet    partitioned tables
     tables/<table>/data.parquet                              unpartitioned (projects_v1)
+    serving/<table>.duckdb                                   a table sorted for point reads
+    serving/<table>.json                                     its facts, and the version made from
     .staging/<run id>/...                                    files being written
     .lock                                                    held by the one writing process
 
@@ -31,6 +33,9 @@ PARTITION_COLUMN = "submission_date"
 DATA_FILE = "data.parquet"
 CHANGES_FILE = ".changes"
 """A token rewritten whenever a table's files are: readers compare it to know what to redo."""
+SERVING_FOLDER = "serving"
+SERVING_ROWS = "rows"
+"""The table of a serving copy's database file."""
 
 
 class ResultStore:
@@ -51,6 +56,23 @@ class ResultStore:
     def table_file(self, table: str) -> Path:
         """The file of an unpartitioned table."""
         return self.table_dir(table) / DATA_FILE
+
+    def serving_file(self, table: str) -> Path:
+        """The serving copy of ``table``: its rows in a DuckDB file, sorted for point reads."""
+        return self.root / SERVING_FOLDER / f"{table}.duckdb"
+
+    def serving_facts_file(self, table: str) -> Path:
+        """The facts of ``table``'s serving copy (JSON), with the table version it was made
+        from: the copy is current while that version is the table's."""
+        return self.root / SERVING_FOLDER / f"{table}.json"
+
+    def publish_serving(self, table: str, staged: Path, facts: Path) -> None:
+        """Make ``staged`` the serving copy of ``table`` and ``facts`` its facts (the facts
+        last: a reader trusts the copy only once the facts name the table's version)."""
+        folder = self.root / SERVING_FOLDER
+        folder.mkdir(parents=True, exist_ok=True)
+        staged.replace(self.serving_file(table))
+        facts.replace(self.serving_facts_file(table))
 
     def files_glob(self, table: str) -> str:
         """A glob matching every data file of ``table`` (for ``read_parquet``)."""

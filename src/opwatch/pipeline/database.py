@@ -10,7 +10,9 @@ Timestamps are naive UTC, which SQLite and PostgreSQL store alike.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
@@ -20,10 +22,32 @@ BUSY_TIMEOUT_MS = 10_000
 
 def open_database(url: str) -> sa.Engine:
     """A SQLAlchemy engine for ``url``; SQLite connections in WAL mode, waiting for locks."""
-    engine = sa.create_engine(url)
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        # one database in memory that every thread's connection sees (empty stores)
+        pool: dict[str, Any] = {"poolclass": sa.StaticPool}
+        pool["connect_args"] = {"check_same_thread": False}
+        engine = sa.create_engine(url, **pool)
+    else:
+        engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        pragmas = _sqlite_reader_pragmas if is_read_only(engine) else _sqlite_pragmas
+        sa.event.listen(engine, "connect", pragmas)
     return engine
+
+
+def sqlite_file_url(path: Path, *, read_only: bool = False) -> str:
+    """The URL of the SQLite file ``path``; ``read_only``: opened so that nothing is written
+    to the database (SQLite still keeps its ``-shm``/``-wal`` reader files beside it, which
+    is how a reader sees what a writer commits meanwhile)."""
+    if read_only:
+        return f"sqlite:///file:{quote(str(path))}?mode=ro&uri=true"
+    return f"sqlite:///{path}"
+
+
+def is_read_only(engine: sa.Engine) -> bool:
+    """Whether ``engine`` opens its SQLite database read-only (see :func:`sqlite_file_url`)."""
+    return engine.dialect.name == "sqlite" and "mode=ro" in str(engine.url)
 
 
 def now() -> datetime:
@@ -35,5 +59,12 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     """Set on every new connection: the journal mode persists, the timeout does not."""
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def _sqlite_reader_pragmas(connection: Any, _record: Any) -> None:
+    """A read-only connection leaves the journal mode to the writers."""
+    cursor = connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()

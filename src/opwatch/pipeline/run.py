@@ -26,7 +26,7 @@ from opwatch.errors import EngineError, OpwatchError, RenderError
 from opwatch.pipeline.database import now
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
 from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState
-from opwatch.pipeline.statistics import StatisticsStep
+from opwatch.pipeline.statistics import StatisticsStep, publish_serving
 from opwatch.sql.plan import plan_run
 
 log = logging.getLogger("opwatch.run")
@@ -143,6 +143,8 @@ class Runner:
                 self._run_batch(batch, result.projects[batch.project.slug])
                 if progress is not None:
                     progress.advance(batch)
+            if self.statistics:
+                self._publish_serving(projects)
             self._write_metadata(projects, days)
         return result
 
@@ -234,6 +236,17 @@ class Runner:
             )
             for day in batch.days
         )
+
+    def _publish_serving(self, projects: list[Project]) -> None:
+        """The dashboards' copy of each project's statistics, where they changed."""
+        for project in projects:
+            clock = time.perf_counter()
+            try:
+                publish_serving(self.engine, project)
+            except OpwatchError as error:  # the dashboards fall back to the partitions
+                log.error("%s: serving copy not written: %s", project.slug, error)
+                continue
+            log.debug("%s: serving copy in %.1f s", project.slug, time.perf_counter() - clock)
 
     def _write_metadata(self, projects: list[Project], days: list[date]) -> None:
         rows = [project_row(project, self._used_sql(project, days)) for project in projects]

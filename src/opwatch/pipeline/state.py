@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from opwatch.config.settings import Settings
-from opwatch.pipeline.database import open_database
+from opwatch.pipeline.database import is_read_only, open_database, sqlite_file_url
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -34,6 +34,7 @@ runs = sa.Table(
     sa.Column("error", sa.Text),
 )
 SUCCESS, FAILED = "success", "failed"
+STATE_FILE = "state.sqlite"
 
 
 @dataclass(frozen=True)
@@ -56,19 +57,29 @@ class RunState:
 
     def __init__(self, url: str) -> None:
         self.engine = open_database(url)
-        metadata.create_all(self.engine)
+        if not is_read_only(self.engine):
+            metadata.create_all(self.engine)
 
     @classmethod
     def in_folder(cls, folder: Path) -> RunState:
         """The SQLite state beside the results in ``folder``."""
         folder.mkdir(parents=True, exist_ok=True)
-        return cls(f"sqlite:///{folder / 'state.sqlite'}")
+        return cls(sqlite_file_url(folder / STATE_FILE))
 
     @classmethod
     def of_settings(cls, settings: Settings) -> RunState:
         """The state ``engine.state`` names, else the SQLite one beside the results."""
         url = settings.engine.state
         return cls(url) if url else cls.in_folder(settings.engine.results)
+
+    @classmethod
+    def reading(cls, settings: Settings) -> RunState | None:
+        """The state of ``settings`` for a reader that writes nothing: the SQLite file
+        opened read-only (None while no run has made it)."""
+        if settings.engine.state:
+            return cls(settings.engine.state)
+        path = settings.engine.results / STATE_FILE
+        return cls(sqlite_file_url(path, read_only=True)) if path.is_file() else None
 
     def days(self, project: str) -> dict[date, DayRun]:
         """Every recorded day of ``project``."""

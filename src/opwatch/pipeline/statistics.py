@@ -66,6 +66,28 @@ def reference_branch(project: Project) -> str | None:
     return next((usual for usual in ("control", "disabled") if usual in names), names[0])
 
 
+def serving_order(dimensions: tuple[str, ...]) -> tuple[str, ...]:
+    """The order of a statistics table's serving copy: a chart's series — one metric,
+    statistic and parameter, the branches or their comparisons, one value per dimension,
+    along the x-axis — is a contiguous run of rows."""
+    order = ("metric", "statistic", "parameter", "comparison", *dimensions, "branch")
+    return (*order, "submission_date", "build_id")
+
+
+def publish_serving(engine: Engine, project: Project) -> None:
+    """Publish the serving copy of ``project``'s statistics (when they changed), in
+    :func:`serving_order`, with the dimensions' and branches' values counted for the
+    dashboard's controls. A build-id dashboard reads the latest day only (it holds every
+    build of the window)."""
+    dimensions = tuple(project.population.dimensions)
+    engine.results.write_serving(
+        result_table(project.slug, "statistics"),
+        order_by=serving_order(dimensions),
+        facets=(*dimensions, "branch"),
+        latest_only=project.xaxis == "build_id",
+    )
+
+
 class StatisticsStep:
     """Computes and writes the statistics of a project's days."""
 

@@ -18,8 +18,9 @@ from opwatch.errors import OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
 
-CACHE_SIZE = 2048
-"""Answers a reader keeps (statistic rows of a view, extents, dimension values)."""
+CACHE_ROWS = 200_000
+"""Rows of answers a reader keeps (statistic rows of a view, extents, dimension values): the
+bound on its memory, about 60 MB, whatever the results' size."""
 STATISTIC_COLUMNS = ("metric", "statistic", "parameter", "branch", "comparison")
 """Columns of ``<slug>_statistics`` a filter may name, besides the project's dimensions."""
 
@@ -83,19 +84,30 @@ class ResultsReader:
     """Reads the result tables through an engine's reads (and the run state, for last runs)."""
 
     def __init__(
-        self, reads: ResultReads, state: RunState | None = None, cache_size: int = CACHE_SIZE
+        self,
+        reads: ResultReads,
+        state: RunState | None = None,
+        cache_rows: int = CACHE_ROWS,
+        timeout: float | None = None,
     ) -> None:
         self.reads = reads
         self.state = state
-        self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[Any, ...], tuple[str, Any]] = OrderedDict()
+        self.cache_rows = cache_rows
+        self.timeout = timeout
+        """Seconds a read may take before it is cancelled (None: no limit; a server sets one)."""
+        self._cache: OrderedDict[tuple[Any, ...], tuple[str, Any, int]] = OrderedDict()
+        self._cached_rows = 0
         self._lock = threading.Lock()
 
     @classmethod
-    def of_settings(cls, settings: Settings) -> ResultsReader:
+    def of_settings(
+        cls, settings: Settings, *, timeout: float | None = None, read_only: bool = False
+    ) -> ResultsReader:
         """The reader of the results ``settings`` point at, with their run state: what the
-        web app and the alert manager read, without opening a session that runs SQL."""
-        return cls(create_engine(settings).reads, RunState.of_settings(settings))
+        web app and the alert manager read, without opening a session that runs SQL
+        (``read_only``: nor writing anything, the run state's database included)."""
+        state = RunState.reading(settings) if read_only else RunState.of_settings(settings)
+        return cls(create_engine(settings).reads, state, timeout=timeout)
 
     def close(self) -> None:
         """Release the reads' sessions and sorted copies."""
@@ -104,9 +116,9 @@ class ResultsReader:
     def _cached(self, table: str, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
         """``compute()``, reused while ``table`` is unchanged (when the engine can tell): the
         results change once a run writes them, and dashboards ask the same questions again.
-        The least recently used of more than ``cache_size`` answers are forgotten."""
+        The least recently used answers go once they hold more than ``cache_rows`` rows."""
         version = self.reads.table_version(table)
-        if version is None or not self.cache_size:
+        if version is None or not self.cache_rows:
             return compute()
         with self._lock:
             found = self._cache.get((table, *key))
@@ -114,15 +126,34 @@ class ResultsReader:
                 self._cache.move_to_end((table, *key))
                 return found[1]
         value = compute()
+        size = len(value) if isinstance(value, list) else 1
         with self._lock:
-            self._cache[(table, *key)] = (version, value)
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
+            replaced = self._cache.pop((table, *key), None)
+            self._cached_rows -= 0 if replaced is None else replaced[2]
+            self._cache[(table, *key)] = (version, value, size)
+            self._cached_rows += size
+            while self._cached_rows > self.cache_rows and len(self._cache) > 1:
+                _, (_, _, dropped) = self._cache.popitem(last=False)
+                self._cached_rows -= dropped
         return value
 
     def projects(self) -> list[ProjectSummary]:
         """Every project that has written results."""
         return [self._summary(row) for row in self._project_rows()]
+
+    def versions(self, slug: str) -> tuple[str | None, ...]:
+        """The versions of every table ``slug``'s dashboard is made from: what a rendered
+        page may be reused for (None in it: unknown, do not reuse)."""
+        tables = (PROJECTS_TABLE, *(result_table(slug, k) for k in ("statistics", "detections")))
+        return tuple(self._version_or_absent(table) for table in tables)
+
+    def _version_or_absent(self, table: str) -> str | None:
+        """``table``'s version; ``"absent"`` for a table without results (a project never
+        detected has no detections table, and its page is still the same page)."""
+        version = self.reads.table_version(table)
+        if version is None and not self.reads.has_results(table):
+            return "absent"
+        return version
 
     def project(self, slug: str) -> ProjectDetail:
         """One project in detail; ProjectNotFoundError names the known ones."""
@@ -154,22 +185,26 @@ class ResultsReader:
                 f"{slug} has no column {', '.join(unknown)}; filter by {', '.join(sorted(allowed))}"
             )
         filters = [column for column, value in wanted.equals.items() if value is not None]
+        by_build = xaxis == "build_id"
         query = self.reads.statements(
             "results_statistics",
             table=table,
             keys=dimensions,
             filters=filters,
             comparisons=wanted.comparisons,
-            by_build=xaxis == "build_id",
+            by_build=by_build,
         )[0]
         columns = ["xaxis_value", "metric", "statistic", "parameter", "comparison", "branch"]
         columns += [*dimensions, "point", "lower", "upper"]
-        values = [wanted.equals[column] for column in filters]
+        values: list[Any] = [wanted.equals[column] for column in filters]
+        if by_build:  # the latest day holds every build of the window
+            values.append(self._extent(slug)[1])
         key = ("statistics", query, *values)
-        # a chart reads one metric's rows: the engine may keep a copy sorted for that
-        order = {table: [*STATISTIC_COLUMNS[:3], *dimensions, "branch"]}
-        rows = self._cached(table, key, lambda: self.reads.read(query, values, sorted_by=order))
+        rows = self._cached(table, key, lambda: self._read(query, values))
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _read(self, query: str, values: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.reads.read(query, values, timeout=self.timeout)
 
     def detections(self, slug: str) -> list[dict[str, Any]]:
         """The detections of ``slug`` (shifts first, strongest first)."""
@@ -178,7 +213,7 @@ class ResultsReader:
         if not self.reads.has_results(table):
             return []
         query = self.reads.statements("results_detections", table=table)[0]
-        columns = self.reads.read_columns(query)
+        columns = self.reads.read_columns(query, timeout=self.timeout)
         names = list(columns)
         count = len(next(iter(columns.values()))) if columns else 0
         return [{name: plain_value(columns[name][i]) for name in names} for i in range(count)]
@@ -189,7 +224,9 @@ class ResultsReader:
         self._project_row(slug)
         query = self.reads.statements("results_project_row")[0]
         columns = self._cached(
-            PROJECTS_TABLE, ("row", slug), lambda: self.reads.read_columns(query, [slug])
+            PROJECTS_TABLE,
+            ("row", slug),
+            lambda: self.reads.read_columns(query, [slug], timeout=self.timeout),
         )
         values = columns.get("clients_sql")
         return None if values is None or not len(values) else plain_value(values[0])
@@ -200,7 +237,7 @@ class ResultsReader:
         query = self.reads.statements("results_projects")[0]
         names = ["slug", "name", "platform", "xaxis", "branches", "dimensions"]
         names += ["start_date", "end_date", "metrics", "metric_groups", "updated_at"]
-        rows = self._cached(PROJECTS_TABLE, ("rows",), lambda: self.reads.read(query))
+        rows = self._cached(PROJECTS_TABLE, ("rows",), lambda: self._read(query))
         return [dict(zip(names, row, strict=True)) for row in rows]
 
     def _project_row(self, slug: str) -> dict[str, Any]:
@@ -229,14 +266,20 @@ class ResultsReader:
 
     def _extent(self, slug: str) -> tuple[date | None, date | None]:
         table = result_table(slug, "statistics")
+        facts = self.reads.serving_facts(table)
+        if facts is not None:
+            return date.fromisoformat(facts["first_day"]), date.fromisoformat(facts["last_day"])
         if not self.reads.has_results(table):
             return None, None
         query = self.reads.statements("results_extent", table=table)[0]
-        first, last, _ = self._cached(table, ("extent",), lambda: self.reads.read(query)[0])
+        first, last, _ = self._cached(table, ("extent",), lambda: self._read(query)[0])
         return first, last
 
     def _dimension_values(self, slug: str, dimension: str) -> list[str | None]:
         table = result_table(slug, "statistics")
+        facts = self.reads.serving_facts(table)
+        if facts is not None and dimension in facts["facets"]:
+            return [value for value, _, _ in facts["facets"][dimension]]
         if not self.reads.has_results(table):
             return []
         query = self.reads.statements(
@@ -244,17 +287,22 @@ class ResultsReader:
             table=table,
             dimension=dimension,
         )[0]
-        rows = self._cached(table, ("values", dimension), lambda: self.reads.read(query))
+        rows = self._cached(table, ("values", dimension), lambda: self._read(query))
         return [None if value is None else str(value) for value, _ in rows]
 
     def _reference_branch(self, slug: str, branches: tuple[str, ...]) -> str | None:
         """Read from the results, not the config: the branch with rows but no comparison
         rows is the one the statistics step compared the others to."""
         table = result_table(slug, "statistics")
-        if not self.reads.has_results(table):
+        facts = self.reads.serving_facts(table)
+        rows: list[tuple[Any, ...]]
+        if facts is not None and "branch" in facts["facets"]:
+            rows = [(branch, compared) for branch, _, compared in facts["facets"]["branch"]]
+        elif not self.reads.has_results(table):
             return None
-        query = self.reads.statements("results_branches", table=table)[0]
-        rows = self._cached(table, ("branches",), lambda: self.reads.read(query))
+        else:
+            query = self.reads.statements("results_branches", table=table)[0]
+            rows = self._cached(table, ("branches",), lambda: self._read(query))
         compared = {branch: bool(flag) for branch, flag in rows}
         if not any(compared.values()):
             return None
@@ -266,7 +314,7 @@ class ResultsReader:
         if not self.reads.has_results(table):
             return 0
         query = self.reads.statements("results_count_detections", table=table)[0]
-        return int(self._cached(table, ("shifts",), lambda: self.reads.read(query)[0][0]))
+        return int(self._cached(table, ("shifts",), lambda: self._read(query)[0][0]))
 
     def _last_run(self, slug: str) -> datetime | None:
         if self.state is None:

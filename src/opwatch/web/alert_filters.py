@@ -69,7 +69,6 @@ def check_names(params: QueryParams) -> None:
 
 
 def _given(value: str | None) -> str | None:
-    value = (value or "").strip()
     return value or None
 
 
@@ -92,6 +91,9 @@ def _day(name: str, value: str | None) -> date | None:
 def _limit(value: str | None) -> int:
     if value is None:
         return DEFAULT_LIMIT
-    if not value.isdigit() or not 1 <= int(value) <= MAX_LIMIT:
-        raise InvalidQueryError(f'limit "{value}" is not a number from 1 to {MAX_LIMIT}')
+    # isdecimal() alone admits other scripts' digits, and int() of thousands of them is slow
+    digits = value.isascii() and value.isdecimal() and len(value) <= len(str(MAX_LIMIT))
+    if not digits or not 1 <= int(value) <= MAX_LIMIT:
+        shown = value if len(value) <= 20 else f"{value[:20]}…"
+        raise InvalidQueryError(f'limit "{shown}" is not a number from 1 to {MAX_LIMIT}')
     return int(value)

@@ -3,14 +3,12 @@ JSON."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from opwatch.alerts.model import OPEN_STATUSES
-from opwatch.alerts.store import AlertQuery, AlertStore
+from opwatch.alerts.store import OPEN, AlertQuery, AlertStore
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
 from opwatch.web.alert_filters import (
@@ -20,6 +18,7 @@ from opwatch.web.alert_filters import (
     filter_params,
     parse_filters,
 )
+from opwatch.web.downloads import csv_response
 from opwatch.web.models import (
     AlertRow,
     AlertRows,
@@ -31,7 +30,24 @@ from opwatch.web.models import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["results"])
-ERRORS: dict[int | str, dict[str, Any]] = {400: {"model": Problem}, 404: {"model": Problem}}
+DAY_PATTERN = r"^$|^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$"
+"""What the spec promises is accepted as a day (empty: no filter); 29th to 31st are days too,
+but a pattern cannot tell which months have them: the server checks."""
+LIMIT_PATTERN = r"^$|^([1-9][0-9]{0,2}|[1-4][0-9]{3}|5000)$"
+"""1 to :data:`MAX_LIMIT` (empty: the default)."""
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A filter names something the results do not have"},
+    404: {"model": Problem, "description": "No such project in the results"},
+    503: {
+        "model": Problem,
+        "description": "The read ran past serve.request_seconds and was cancelled (see "
+        "Retry-After)",
+    },
+}
+CSV: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "Rows"}
+}
+"""The statistics' other representation (``format=csv``)."""
 
 
 def reader(request: Request) -> ResultsReader:
@@ -67,7 +83,7 @@ def project(slug: str, results: Reader) -> ProjectDetails:
     return ProjectDetails.of_detail(results.project(slug))
 
 
-@router.get("/projects/{slug}/statistics", response_model=StatisticRows, responses=ERRORS)
+@router.get("/projects/{slug}/statistics", response_model=StatisticRows, responses=ERRORS | CSV)
 def statistics(
     slug: str,
     request: Request,
@@ -94,19 +110,8 @@ def statistics(
     wanted = StatisticsFilter(equals, comparisons=comparison is not None)
     rows = results.statistics(slug, wanted)
     if format == "csv":
-        return _csv(rows, f"{slug}-{metric}.csv")
+        return csv_response(rows, f"{slug}-{metric}.csv")
     return StatisticRows(project=slug, filters=equals, rows=rows)
-
-
-def _csv(rows: list[dict[str, Any]], name: str) -> Response:
-    """Rows as a CSV download (a header line even without rows)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    columns = list(rows[0]) if rows else ["xaxis_value", "metric", "statistic", "parameter"]
-    writer.writerow(columns)
-    writer.writerows([row[c] for c in columns] for row in rows)
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(buffer.getvalue(), media_type="text/csv", headers=headers)
 
 
 @router.get("/projects/{slug}/detections", response_model=DetectionRows, responses=ERRORS)
@@ -118,20 +123,35 @@ def detections(slug: str, results: Reader) -> DetectionRows:
 def alert_filters(
     request: Request,
     status: Annotated[
-        str | None,
+        str,
         Query(
-            description=f"open (any of {', '.join(OPEN_STATUSES)}) or one of {', '.join(STATUSES)}"
+            description=f"open (any of {', '.join(OPEN_STATUSES)}) or one of {', '.join(STATUSES)}",
+            json_schema_extra={"enum": ["", OPEN, *STATUSES]},
         ),
-    ] = None,
-    project: Annotated[str | None, Query(description="A project's slug")] = None,
-    metric: Annotated[str | None, Query(description="A metric's name")] = None,
+    ] = "",
+    project: Annotated[str, Query(description="A project's slug")] = "",
+    metric: Annotated[str, Query(description="A metric's name")] = "",
     since: Annotated[
-        str | None, Query(description="YYYY-MM-DD: alerts created on this day or later")
-    ] = None,
+        str,
+        Query(
+            description="YYYY-MM-DD: alerts created on this day or later",
+            json_schema_extra={"pattern": DAY_PATTERN},
+        ),
+    ] = "",
     until: Annotated[
-        str | None, Query(description="YYYY-MM-DD: alerts created on this day or earlier")
-    ] = None,
-    limit: Annotated[str | None, Query(description=f"At most this many (1 to {MAX_LIMIT})")] = None,
+        str,
+        Query(
+            description="YYYY-MM-DD: alerts created on this day or earlier",
+            json_schema_extra={"pattern": DAY_PATTERN},
+        ),
+    ] = "",
+    limit: Annotated[
+        str,
+        Query(
+            description=f"At most this many (1 to {MAX_LIMIT})",
+            json_schema_extra={"pattern": LIMIT_PATTERN},
+        ),
+    ] = "",
 ) -> AlertQuery:
     """The alert filters of the query string; a bad one is a 400 that says what to give."""
     check_names(request.query_params)

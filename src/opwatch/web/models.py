@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from opwatch.alerts.content import dashboard_link
 from opwatch.alerts.model import Alert
 from opwatch.results import ProjectDetail, ProjectSummary
+
+
+def _with_offset(moment: datetime) -> datetime:
+    """The stores keep naive UTC; the API says so (RFC 3339: ``2026-11-01T04:12:09Z``)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+Timestamp = Annotated[datetime, AfterValidator(_with_offset)]
+"""A moment, with its offset."""
 
 
 class Project(BaseModel):
@@ -23,7 +32,7 @@ class Project(BaseModel):
     dimensions: list[str]
     first_day: date | None = Field(description="First submission date with statistics")
     last_day: date | None = Field(description="Last submission date with statistics")
-    last_run: datetime | None = Field(description="When its last successful day finished")
+    last_run: Timestamp | None = Field(description="When its last successful day finished")
     open_detections: int = Field(description="Shifts found by the last opwatch detect")
 
     @classmethod
@@ -109,8 +118,8 @@ class AlertRow(BaseModel):
     note: str | None
     bug_id: int | None
     day: date = Field(description="The day of the opwatch alerts run that created it")
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp
     series: str = Field(description="The series in words")
     change_text: str = Field(description="before → after (relative change)")
     dashboard_url: str = Field(description="The dashboard showing the series")

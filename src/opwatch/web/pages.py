@@ -8,6 +8,9 @@ its URL: the percentile and dimension values are query parameters.
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,8 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.auto_reload = False  # packaged templates do not change while serving
 router = APIRouter(include_in_schema=False)
 PERCENTILE_CHOICES = (1, 5, 10, 25, 50, 75, 90, 95, 99)
+RENDERED_PAGES = 64
+"""Dashboard pages kept rendered (the least recently viewed beyond are rendered again)."""
 
 
 def plotly_file() -> Path:
@@ -41,12 +46,44 @@ def home(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "home.html", {"projects": projects})
 
 
+class RenderedPages:
+    """Dashboard pages rendered once per version of their tables: a page depends on those
+    only (the view is in its URL, read by the page's script). The least recently viewed
+    beyond :data:`RENDERED_PAGES` are rendered again when asked."""
+
+    def __init__(self, size: int = RENDERED_PAGES) -> None:
+        self.size = size
+        self._pages: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], render: Callable[[], bytes]) -> bytes:
+        """The page of ``key``, rendered by ``render`` unless kept (never kept when a
+        version in ``key`` is unknown)."""
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+                return body
+        body = render()
+        if None not in key:
+            with self._lock:
+                self._pages[key] = body
+                while len(self._pages) > self.size:
+                    self._pages.popitem(last=False)
+        return body
+
+
 @router.get("/projects/{slug}", response_class=HTMLResponse)
 def dashboard(request: Request, slug: str) -> HTMLResponse:
     """A project's dashboard: one chart per metric and statistic, by category."""
-    detail = reader(request).project(slug)
-    context = _dashboard_context(detail)
-    return templates.TemplateResponse(request, "project.html", context)
+    results = reader(request)
+
+    def render() -> bytes:
+        context = _dashboard_context(results.project(slug))
+        return bytes(templates.TemplateResponse(request, "project.html", context).body)
+
+    pages: RenderedPages = request.app.state.rendered_pages
+    return HTMLResponse(pages.get((slug, *results.versions(slug)), render))
 
 
 @router.get("/projects/{slug}/metrics/{metric}", response_class=HTMLResponse)
