@@ -103,7 +103,11 @@ def serve(store: ResultStore, latest_only: bool = False) -> None:
     """Publish the serving copy of ``t_statistics`` as a run does."""
     writes = engine_of(store).results
     writes.write_serving(
-        "t_statistics", order_by=("metric", "branch"), facets=("branch",), latest_only=latest_only
+        "t_statistics",
+        order_by=("metric", "branch"),
+        facets=("branch",),
+        latest_only=latest_only,
+        series=("metric", "branch"),
     )
     writes.close()
 

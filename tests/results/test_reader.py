@@ -15,6 +15,7 @@ from opwatch.config.settings import EngineSettings, Settings
 from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
+from opwatch.pipeline.statistics import publish_serving
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import InvalidQueryError
 
@@ -38,17 +39,21 @@ def statistics(reference: str | None) -> pa.Table:
     return (
         table.append_column("statistic", pa.array(["mean"] * table.num_rows))
         .append_column("parameter", pa.nulls(table.num_rows, pa.string()))
+        .append_column("build_id", pa.nulls(table.num_rows, pa.string()))
         .append_column("lower", table.column("point"))
         .append_column("upper", table.column("point"))
     )
 
 
-def reader_over(folder: Path, reference: str | None) -> ResultsReader:
-    """A reader of a project ``SLUG`` (the demo's config, renamed) with hand-made statistics."""
+def reader_over(folder: Path, reference: str | None, served: bool = False) -> ResultsReader:
+    """A reader of a project ``SLUG`` (the demo's config, renamed) with hand-made statistics
+    (``served``: and their serving copy, as a run publishes it)."""
     engine = DuckDBEngine(Settings(engine=EngineSettings(results=folder)))
     project = dataclasses.replace(load_project(demo_project_path()), slug=SLUG, name="Hand made")
     engine.results.replace_table(PROJECTS_TABLE, [project_row(project)], "slug", PROJECTS_COLUMNS)
     engine.results.write_rows(result_table(SLUG, "statistics"), statistics(reference), DAYS)
+    if served:
+        publish_serving(engine, project)
     return ResultsReader(engine.reads)
 
 
@@ -82,3 +87,41 @@ def test_an_unknown_filter_names_the_columns_there_are(tmp_path: Path) -> None:
     reader = reader_over(tmp_path, "control")
     with pytest.raises(InvalidQueryError, match="no column country; filter by branch"):
         reader.statistics(SLUG, StatisticsFilter({"metric": "m0", "country": "DE"}))
+
+
+FILTERS = [
+    {"metric": "m1", "os": "Windows"},
+    {"metric": "m0", "statistic": "mean"},
+    {"metric": "m0", "statistic": "mean", "branch": "treatment", "os": "Linux"},
+    {"metric": "m1", "statistic": "percentile"},  # no such series
+    {"metric": "nope", "statistic": "mean"},
+]
+
+
+def test_a_serving_copy_answers_as_the_partitions_do(tmp_path: Path) -> None:
+    files = reader_over(tmp_path / "files", "control")
+    served = reader_over(tmp_path / "served", "control", served=True)
+    assert served.reads.serving_facts(result_table(SLUG, "statistics")) is not None
+    assert served.project(SLUG) == dataclasses.replace(
+        files.project(SLUG), summary=served.project(SLUG).summary
+    )
+    assert served.project(SLUG).summary.last_day == files.project(SLUG).summary.last_day
+    for equals in FILTERS:
+        for comparisons in (False, True):
+            wanted = StatisticsFilter(equals, comparisons=comparisons)
+            assert served.statistics(SLUG, wanted) == files.statistics(SLUG, wanted), equals
+    assert served.statistics(SLUG, StatisticsFilter(FILTERS[1]))  # not all empty
+
+
+def test_a_stale_serving_copy_is_not_read(tmp_path: Path) -> None:
+    reader = reader_over(tmp_path, "control", served=True)
+    wanted = StatisticsFilter({"metric": "m0", "statistic": "mean", "os": "Linux"})
+    assert {r["point"] for r in reader.statistics(SLUG, wanted)} == {1.0}
+    engine = DuckDBEngine(Settings(engine=EngineSettings(results=tmp_path)))
+    changed = statistics("control")
+    changed = changed.set_column(
+        changed.schema.get_field_index("point"), "point", pa.array([2.0] * changed.num_rows)
+    )
+    engine.results.write_rows(result_table(SLUG, "statistics"), changed, DAYS)
+    assert reader.reads.serving_facts(result_table(SLUG, "statistics")) is None
+    assert {r["point"] for r in reader.statistics(SLUG, wanted)} == {2.0}

@@ -59,6 +59,8 @@ class ReadDatabase(ResultReads):
         self._attached: dict[str, str] = {}
         """Table → the name its serving copy is attached under."""
         self._attachments = 0
+        self._facts: dict[str, dict[str, Any]] = {}
+        """Table → the facts of its serving copy last read."""
         self._has: dict[str, tuple[str, bool]] = {}
         """Table → the version it was looked at, and whether it had a data file then."""
         self._lock = threading.Lock()
@@ -115,13 +117,22 @@ class ReadDatabase(ResultReads):
         return self.store.version(table)
 
     def serving_facts(self, table: str) -> dict[str, Any] | None:
-        """The facts of ``table``'s serving copy, when it is current."""
+        """The facts of ``table``'s serving copy, when it is current (read once per
+        version)."""
         version = self.store.version(table)
+        if version is None:
+            return None
+        known = self._facts.get(table)
+        if known is not None and known.get("version") == version:
+            return known
         try:
             facts: dict[str, Any] = json.loads(self.store.serving_facts_file(table).read_text())
         except (FileNotFoundError, ValueError):
             return None
-        return facts if version is not None and facts.get("version") == version else None
+        if facts.get("version") != version:
+            return None
+        self._facts[table] = facts
+        return facts
 
     def close(self) -> None:
         """Drop the database (views only: nothing to remove from disk)."""

@@ -116,7 +116,12 @@ class ParquetWrites(ResultWrites):
             self.store.publish_table(table, staged)
 
     def write_serving(
-        self, table: str, order_by: tuple[str, ...], facets: tuple[str, ...], latest_only: bool
+        self,
+        table: str,
+        order_by: tuple[str, ...],
+        facets: tuple[str, ...],
+        latest_only: bool,
+        series: tuple[str, str] = ("metric", "statistic"),
     ) -> None:
         """Write ``table``'s serving copy and its facts in staging, then publish them (see
         :meth:`ResultWrites.write_serving`); nothing when the copy is current."""
@@ -134,11 +139,17 @@ class ParquetWrites(ResultWrites):
                     table=table,
                     order_by=order_by,
                     latest_only=latest_only,
+                    series=series,
                     path=staged,
                     **names,
                 ):
                     self._execute(statement)
                 facts = self._facts(table, version, facets)
+                query = self.statements("serving_series", series=series, **names)[0]
+                numbers: dict[str, dict[str, int]] = {}
+                for number, first, second in self._execute(query).fetchall():
+                    numbers.setdefault(str(first), {})[str(second)] = int(number)
+                facts["series"] = numbers
             finally:
                 self._execute(self.statements("detach", alias=SERVING_ALIAS)[0])
             facts_file = staging / "facts.json"

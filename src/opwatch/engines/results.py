@@ -90,13 +90,20 @@ class ResultWrites(ABC):
         """
 
     def write_serving(  # noqa: B027 - engines that read tables in place need no copy
-        self, table: str, order_by: tuple[str, ...], facets: tuple[str, ...], latest_only: bool
+        self,
+        table: str,
+        order_by: tuple[str, ...],
+        facets: tuple[str, ...],
+        latest_only: bool,
+        series: tuple[str, str] = ("metric", "statistic"),
     ) -> None:
         """Publish ``table``'s serving copy, unless the current one is of its version: its
-        rows (``latest_only``: those of the latest ``submission_date``) sorted by
-        ``order_by`` for point reads, and its facts — the first and last day and the row
-        count of the table, and per column of ``facets`` each value with its rows and its
-        rows with a ``comparison``, the most common first."""
+        rows (``latest_only``: those of the latest ``submission_date``) numbered by distinct
+        ``series`` values (column ``serving_series``) and sorted by that number, then
+        ``order_by``, for point reads; and its facts — the first and last day and the row
+        count of the table, per column of ``facets`` each value with its rows and its rows
+        with a ``comparison`` (the most common first), and the number of each series
+        (``{first: {second: number}}``)."""
 
     @abstractmethod
     def writer_lock(self) -> AbstractContextManager[None]:

@@ -14,7 +14,7 @@ from opwatch.config.resolved import result_table
 from opwatch.config.settings import Settings
 from opwatch.engines import create_engine
 from opwatch.engines.results import ResultReads, plain_value
-from opwatch.errors import OpwatchError, ProjectNotFoundError
+from opwatch.errors import EngineError, OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
 
@@ -22,6 +22,8 @@ CACHE_ROWS = 200_000
 """Rows of answers a reader keeps (statistic rows of a view, extents, dimension values): the
 bound on its memory, about 60 MB, whatever the results' size."""
 STATISTIC_COLUMNS = ("metric", "statistic", "parameter", "branch", "comparison")
+NO_SERIES = -1
+"""What :meth:`ResultsReader._series_number` says of a series the serving copy lacks."""
 """Columns of ``<slug>_statistics`` a filter may name, besides the project's dimensions."""
 
 
@@ -185,23 +187,45 @@ class ResultsReader:
                 f"{slug} has no column {', '.join(unknown)}; filter by {', '.join(sorted(allowed))}"
             )
         filters = [column for column, value in wanted.equals.items() if value is not None]
-        by_build = xaxis == "build_id"
-        query = self.reads.statements(
-            "results_statistics",
-            table=table,
-            keys=dimensions,
-            filters=filters,
-            comparisons=wanted.comparisons,
-            by_build=by_build,
-        )[0]
+        values: list[Any] = [wanted.equals[column] for column in filters]
+        if xaxis == "build_id":  # the latest day holds every build of the window
+            values.append(self._extent(slug)[1])
         columns = ["xaxis_value", "metric", "statistic", "parameter", "comparison", "branch"]
         columns += [*dimensions, "point", "lower", "upper"]
-        values: list[Any] = [wanted.equals[column] for column in filters]
-        if by_build:  # the latest day holds every build of the window
-            values.append(self._extent(slug)[1])
-        key = ("statistics", query, *values)
-        rows = self._cached(table, key, lambda: self._read(query, values))
+        context: dict[str, Any] = {"table": table, "keys": dimensions, "filters": filters}
+        context |= {"comparisons": wanted.comparisons, "by_build": xaxis == "build_id"}
+        number = self._series_number(table, wanted.equals)
+        if number == NO_SERIES:
+            return []
+        if number is not None:
+            try:
+                rows = self._statistic_rows(context, [*values, number], series=True)
+            except EngineError:  # the copy went stale as the read began: read the table
+                rows = self._statistic_rows(context, values, series=False)
+        else:
+            rows = self._statistic_rows(context, values, series=False)
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _statistic_rows(
+        self, context: dict[str, Any], values: list[Any], *, series: bool
+    ) -> list[tuple[Any, ...]]:
+        query = self.reads.statements("results_statistics", series=series, **context)[0]
+        key = ("statistics", query, *values)
+        rows: list[tuple[Any, ...]] = self._cached(
+            context["table"], key, lambda: self._read(query, values)
+        )
+        return rows
+
+    def _series_number(self, table: str, equals: dict[str, str]) -> int | None:
+        """The serving copy's number of the series ``equals`` names (metric and statistic),
+        :data:`NO_SERIES` when the copy has no such series, None when there is no current
+        copy or the filters do not name one series."""
+        facts = self.reads.serving_facts(table)
+        metric, statistic = equals.get("metric"), equals.get("statistic")
+        if facts is None or "series" not in facts or metric is None or statistic is None:
+            return None
+        number = facts["series"].get(metric, {}).get(statistic)
+        return NO_SERIES if number is None else int(number)
 
     def _read(self, query: str, values: list[Any] | None = None) -> list[tuple[Any, ...]]:
         return self.reads.read(query, values, timeout=self.timeout)
