@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
-import shutil
 import socket
 import subprocess
 import sys
@@ -24,9 +23,7 @@ from opwatch.demo import demo_project_path
 from opwatch.demo.telemetry import GeneratedData
 from opwatch.engines import create_engine
 from opwatch.pipeline.detection import DetectionStep
-from opwatch.web import create_app
-from tests.conftest import settings_for
-from tests.web.local import local_client
+from tests.web.local import client_of_copy
 
 SLUG = "opwatch-demo"
 
@@ -186,10 +183,7 @@ def test_cached_figures_follow_a_rewritten_table(
     telemetry: GeneratedData, results: Path, tmp_path: Path
 ) -> None:
     """The reader caches per table version: a new opwatch detect shows at once."""
-    copy = tmp_path / "results"
-    shutil.copytree(results, copy)
-    settings = settings_for(telemetry, copy)
-    client = local_client(create_app(settings))
+    client, settings = client_of_copy(telemetry, results, tmp_path)
     before = client.get("/api/v1/projects").json()[0]["open_detections"]
     project = load_project(demo_project_path())
     eager = Monitor(args={"false_alarm_rate": 0.4})  # alarms on noise: the count must move

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -16,7 +15,7 @@ from opwatch.engines import create_engine
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.web import create_app
 from tests.conftest import settings_for
-from tests.web.local import local_client
+from tests.web.local import client_of_copy, local_client
 
 
 def test_home_lists_each_project_with_its_link(client: TestClient) -> None:
@@ -71,10 +70,7 @@ def test_a_project_without_results_yet_says_what_to_do(
 def test_a_rendered_dashboard_follows_a_rewritten_project(
     telemetry: GeneratedData, results: Path, tmp_path: Path
 ) -> None:
-    copy = tmp_path / "results"
-    shutil.copytree(results, copy)
-    settings = settings_for(telemetry, copy)
-    client = local_client(create_app(settings))
+    client, settings = client_of_copy(telemetry, results, tmp_path)
     first = client.get("/projects/opwatch-demo").text
     assert client.get("/projects/opwatch-demo").text == first  # kept
     project = load_project(demo_project_path())

@@ -21,7 +21,6 @@ read given a ``timeout`` is interrupted when it runs out and raises :class:`Read
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -125,11 +124,8 @@ class ReadDatabase(ResultReads):
         known = self._facts.get(table)
         if known is not None and known.get("version") == version:
             return known
-        try:
-            facts: dict[str, Any] = json.loads(self.store.serving_facts_file(table).read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        if facts.get("version") != version:
+        facts = self.store.serving_facts(table)
+        if facts is None or facts.get("version") != version:
             return None
         self._facts[table] = facts
         return facts

@@ -29,6 +29,8 @@ ROWS_ROW_GROUP_SIZE = 8192
 metric over the files skips most of a day's file."""
 SERVING_ALIAS = "opwatch_serving"
 """The name a serving copy being written is attached under."""
+SERVING_NAMES = {"alias": SERVING_ALIAS, "rows_table": SERVING_ROWS}
+"""Where the serving templates find the copy being written."""
 COLUMN_TYPES = {
     "string": "VARCHAR",
     "date": "DATE",
@@ -130,7 +132,6 @@ class ParquetWrites(ResultWrites):
             return
         path = self.store.files_glob(table)
         self._execute(self.statements("parquet_view", view=table, path=path)[0])
-        names = {"alias": SERVING_ALIAS, "rows_table": SERVING_ROWS}
         with self.store.staging() as staging:
             staged = staging / "serving.duckdb"
             try:
@@ -141,43 +142,41 @@ class ParquetWrites(ResultWrites):
                     latest_only=latest_only,
                     series=series,
                     path=staged,
-                    **names,
+                    **SERVING_NAMES,
                 ):
                     self._execute(statement)
-                facts = self._facts(table, version, facets)
-                query = self.statements("serving_series", series=series, **names)[0]
-                numbers: dict[str, dict[str, int]] = {}
-                for number, first, second in self._execute(query).fetchall():
-                    numbers.setdefault(str(first), {})[str(second)] = int(number)
-                facts["series"] = numbers
+                facts = self._facts(table, version, facets, series)
             finally:
                 self._execute(self.statements("detach", alias=SERVING_ALIAS)[0])
             facts_file = staging / "facts.json"
             facts_file.write_text(json.dumps(facts))
             self.store.publish_serving(table, staged, facts_file)
 
-    def _facts(self, table: str, version: str, facets: tuple[str, ...]) -> dict[str, Any]:
-        """What the reader asks of a served table without reading it: extent, rows, values."""
+    def _facts(
+        self, table: str, version: str, facets: tuple[str, ...], series: tuple[str, str]
+    ) -> dict[str, Any]:
+        """What the reader asks of a served table without reading it: extent, rows, values,
+        series numbers."""
         extent = self.statements("results_extent", table=table)[0]
         first, last, rows = self._execute(extent).fetchall()[0]
         facts: dict[str, Any] = {"version": version, "rows": rows}
         facts |= {"first_day": str(first), "last_day": str(last), "facets": {}}
         for column in facets:
-            query = self.statements(
-                "serving_facet", column=column, alias=SERVING_ALIAS, rows_table=SERVING_ROWS
-            )[0]
+            query = self.statements("serving_facet", column=column, **SERVING_NAMES)[0]
             facts["facets"][column] = [
                 [None if value is None else str(value), count, compared]
                 for value, count, compared in self._execute(query).fetchall()
             ]
+        query = self.statements("serving_series", series=series, **SERVING_NAMES)[0]
+        numbers: dict[str, dict[str, int]] = {}
+        for number, first, second in self._execute(query).fetchall():
+            numbers.setdefault(str(first), {})[str(second)] = int(number)
+        facts["series"] = numbers
         return facts
 
     def _serving_version(self, table: str) -> str | None:
-        try:
-            facts = json.loads(self.store.serving_facts_file(table).read_text())
-        except (FileNotFoundError, ValueError):
-            return None
-        return str(facts.get("version"))
+        facts = self.store.serving_facts(table)
+        return None if facts is None else str(facts.get("version"))
 
     def close(self) -> None:
         """Close the writing session."""

@@ -20,12 +20,14 @@ leaves the previous partition as it was.
 from __future__ import annotations
 
 import fcntl
+import json
 import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from opwatch.errors import EngineError
 
@@ -65,6 +67,14 @@ class ResultStore:
         """The facts of ``table``'s serving copy (JSON), with the table version it was made
         from: the copy is current while that version is the table's."""
         return self.root / SERVING_FOLDER / f"{table}.json"
+
+    def serving_facts(self, table: str) -> dict[str, Any] | None:
+        """The facts of ``table``'s serving copy as written (None: none, or unreadable)."""
+        try:
+            facts: dict[str, Any] = json.loads(self.serving_facts_file(table).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return facts
 
     def publish_serving(self, table: str, staged: Path, facts: Path) -> None:
         """Make ``staged`` the serving copy of ``table`` and ``facts`` its facts (the facts

@@ -10,6 +10,7 @@ Timestamps are naive UTC, which SQLite and PostgreSQL store alike.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,8 +32,8 @@ def open_database(url: str) -> sa.Engine:
     else:
         engine = sa.create_engine(url)
     if engine.dialect.name == "sqlite":
-        pragmas = _sqlite_reader_pragmas if is_read_only(engine) else _sqlite_pragmas
-        sa.event.listen(engine, "connect", pragmas)
+        writer = not is_read_only(engine)
+        sa.event.listen(engine, "connect", partial(_sqlite_pragmas, writer=writer))
     return engine
 
 
@@ -55,16 +56,11 @@ def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def _sqlite_pragmas(connection: Any, _record: Any) -> None:
-    """Set on every new connection: the journal mode persists, the timeout does not."""
+def _sqlite_pragmas(connection: Any, _record: Any, *, writer: bool) -> None:
+    """Set on every new connection: the journal mode persists (set by writers; a read-only
+    connection leaves it to them), the timeout does not."""
     cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.close()
-
-
-def _sqlite_reader_pragmas(connection: Any, _record: Any) -> None:
-    """A read-only connection leaves the journal mode to the writers."""
-    cursor = connection.cursor()
+    if writer:
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()

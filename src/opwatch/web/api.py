@@ -120,6 +120,12 @@ def detections(slug: str, results: Reader) -> DetectionRows:
     return DetectionRows(project=slug, rows=results.detections(slug))
 
 
+def _day_query(side: str) -> Any:
+    """A day filter of the alerts: created on this day or ``side`` (later, earlier)."""
+    description = f"YYYY-MM-DD: alerts created on this day or {side}"
+    return Query(description=description, json_schema_extra={"pattern": DAY_PATTERN})
+
+
 def alert_filters(
     request: Request,
     status: Annotated[
@@ -131,20 +137,8 @@ def alert_filters(
     ] = "",
     project: Annotated[str, Query(description="A project's slug")] = "",
     metric: Annotated[str, Query(description="A metric's name")] = "",
-    since: Annotated[
-        str,
-        Query(
-            description="YYYY-MM-DD: alerts created on this day or later",
-            json_schema_extra={"pattern": DAY_PATTERN},
-        ),
-    ] = "",
-    until: Annotated[
-        str,
-        Query(
-            description="YYYY-MM-DD: alerts created on this day or earlier",
-            json_schema_extra={"pattern": DAY_PATTERN},
-        ),
-    ] = "",
+    since: Annotated[str, _day_query("later")] = "",
+    until: Annotated[str, _day_query("earlier")] = "",
     limit: Annotated[
         str,
         Query(
