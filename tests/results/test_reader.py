@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -16,8 +17,10 @@ from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.pipeline.statistics import publish_serving
+from opwatch.pipeline.statistics_rows import Rows
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.reader import InvalidQueryError
+from opwatch.stats.intervals import Estimates
 
 SLUG = "hand-made"
 DAYS = tuple(date(2026, 10, 1) + timedelta(days=i) for i in range(3))
@@ -125,3 +128,87 @@ def test_a_stale_serving_copy_is_not_read(tmp_path: Path) -> None:
     engine.results.write_rows(result_table(SLUG, "statistics"), changed, DAYS)
     assert reader.reads.serving_facts(result_table(SLUG, "statistics")) is None
     assert {r["point"] for r in reader.statistics(SLUG, wanted)} == {2.0}
+
+
+def percentile_statistics() -> pa.Table:
+    """Percentiles 1 … 99 and 99.9 of one metric per day, os and branch (point p + day + 0.25,
+    exact in 4 bytes; bounds ± 1), stored as a run stores them: the configured percentiles as
+    rows — 50 and 99.9 the first day, 37 and 99.9 after (the config changed) —, the rest
+    packed; and the configured ones' differences to control."""
+    rows = Rows(("submission_date", "build_id", "os", "branch"))
+    names = [*(str(p) for p in range(1, 100)), "99.9"]
+    for index, day in enumerate(DAYS):
+        configured = frozenset({"50" if index == 0 else "37", "99.9"})
+        for os in ("Linux", "Windows"):
+            for branch in ("control", "treatment"):
+                points = np.asarray([float(p) + index + 0.25 for p in names])
+                values = Estimates(names, points, points - 1, points + 1)
+                rows.add((day, None, os, branch), ("m0", "percentile"), values, rows_of=configured)
+                if branch == "treatment":
+                    own = values.take(np.asarray([names.index(p) for p in sorted(configured)]))
+                    difference = Estimates(own.parameters, own.points * 0, own.lower, own.upper)
+                    rows.add(
+                        (day, None, os, branch), ("m0", "percentile"), difference, "difference"
+                    )
+    return rows.table()
+
+
+def packed_reader(folder: Path, served: bool) -> ResultsReader:
+    """A reader of :func:`percentile_statistics` beside the means of :func:`statistics`."""
+    reader = reader_over(folder, "control")
+    engine = DuckDBEngine(Settings(engine=EngineSettings(results=folder)))
+    both = pa.concat_tables(
+        [percentile_statistics(), statistics("control")], promote_options="default"
+    )
+    engine.results.write_rows(result_table(SLUG, "statistics"), both, DAYS)
+    if served:
+        project = dataclasses.replace(load_project(demo_project_path()), slug=SLUG)
+        publish_serving(engine, project)
+    return reader
+
+
+@pytest.mark.parametrize("served", [False, True])
+def test_packed_percentiles_are_read_as_rows(tmp_path: Path, served: bool) -> None:
+    reader = packed_reader(tmp_path, served)
+    for percentile in ("1", "37", "50", "64", "99", "99.9"):
+        wanted = StatisticsFilter({"metric": "m0", "statistic": "percentile", "os": "Linux"})
+        wanted.equals["parameter"] = percentile
+        rows = reader.statistics(SLUG, wanted)
+        assert [(r["branch"], r["xaxis_value"]) for r in rows] == [
+            (branch, day.isoformat()) for branch in ("control", "treatment") for day in DAYS
+        ], percentile
+        for row in rows:
+            day = DAYS.index(date.fromisoformat(row["xaxis_value"]))
+            point = float(percentile) + day + 0.25
+            assert (row["point"], row["lower"], row["upper"]) == (point, point - 1, point + 1)
+            assert row["parameter"] == percentile and row["comparison"] is None
+    everything = reader.statistics(
+        SLUG, StatisticsFilter({"metric": "m0", "statistic": "percentile"})
+    )
+    assert len(everything) == 100 * len(DAYS) * 2 * 2  # every percentile, day, os and branch
+    assert len({(r["parameter"], r["xaxis_value"], r["os"], r["branch"]) for r in everything}) == (
+        len(everything)
+    )
+    assert [r["parameter"] for r in everything] == sorted(r["parameter"] for r in everything)
+
+
+@pytest.mark.parametrize("served", [False, True])
+def test_reads_that_cannot_select_packed_percentiles_do_not_expand_them(
+    tmp_path: Path, served: bool
+) -> None:
+    reader = packed_reader(tmp_path, served)
+    compared = reader.statistics(
+        SLUG,
+        StatisticsFilter(
+            {"metric": "m0", "statistic": "percentile", "comparison": "difference"},
+            comparisons=True,
+        ),
+    )
+    assert {(r["parameter"], r["xaxis_value"]) for r in compared} == {
+        (p, day.isoformat()) for day in DAYS for p in ("99.9", "50" if day == DAYS[0] else "37")
+    }
+    for parameter in ("0", "100", "07", "²", "*", "12.5"):
+        wanted = StatisticsFilter({"metric": "m0", "parameter": parameter})
+        assert reader.statistics(SLUG, wanted) == [], parameter
+    means = reader.statistics(SLUG, StatisticsFilter({"metric": "m0", "statistic": "mean"}))
+    assert {r["statistic"] for r in means} == {"mean"} and len(means) == 2 * 2 * len(DAYS)

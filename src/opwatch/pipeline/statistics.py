@@ -157,9 +157,9 @@ class _Computation:
                 found = self._scalar_group(
                     key, group, columns, {w: b[index] for w, b in batches.items()}
                 )
-                for what, (values, compared) in found.items():
+                for what, (values, compared, rows_of) in found.items():
                     estimates.setdefault(what, {})[key[-1]] = compared
-                    self._emit(key, what, values)
+                    self.rows.add(key, what, values, rows_of=rows_of)
                 index += 1
             self._compare(cell[0][0], estimates)
 
@@ -188,10 +188,11 @@ class _Computation:
         group: dict[str, np.ndarray],
         columns: dict[str, tuple[str, str]],
         computed_already: dict[tuple[str, str], Estimates],
-    ) -> dict[tuple[str, str], tuple[Estimates, Estimates]]:
-        """Each (metric, statistic)'s values, and those of them compared between branches."""
+    ) -> dict[tuple[str, str], tuple[Estimates, Estimates, frozenset[str] | None]]:
+        """Each (metric, statistic)'s values, those of them compared between branches, and
+        the parameters kept as rows (see :meth:`Statistic.row_parameters`)."""
         resamples = BootstrapTotals(group, self.settings, lambda: self.settings.rng(key, "scalars"))
-        found: dict[tuple[str, str], tuple[Estimates, Estimates]] = {}
+        found: dict[tuple[str, str], tuple[Estimates, Estimates, frozenset[str] | None]] = {}
         for metric_name, (base_name, _) in columns.items():
             metric = self._metric(base_name)
             if metric is None:
@@ -204,7 +205,8 @@ class _Computation:
                     rng = self.settings.rng(key, metric_name, configured.name)
                     values = computed.estimate(sample, configured.parameters, self.settings, rng)
                 compared = computed.compared(values, configured.parameters)
-                found[metric_name, configured.name] = (values, compared)
+                rows_of = computed.row_parameters(configured.parameters)
+                found[metric_name, configured.name] = (values, compared, rows_of)
         return found
 
     # --- histograms ------------------------------------------------------------------------
@@ -258,7 +260,8 @@ class _Computation:
                         found = computed.estimate(sample, parameters, self.settings, rng)
                     compared = computed.compared(found, parameters)
                     estimates.setdefault((metric_name, name), {})[key[-1]] = compared
-                    self._emit(group_key, (metric_name, name), found)
+                    rows_of = computed.row_parameters(parameters)
+                    self.rows.add(group_key, (metric_name, name), found, rows_of=rows_of)
                 group_index += 1
             first = cell[0][0]
             self._compare((*first[:-2], first[-1]), estimates)
@@ -330,9 +333,6 @@ class _Computation:
 
     def _metric(self, name: str) -> Metric | None:
         return self.metrics.get(name)
-
-    def _emit(self, key: tuple[Any, ...], what: tuple[str, str], estimates: Estimates) -> None:
-        self.rows.add(key, what, estimates)
 
     def _compare(
         self,

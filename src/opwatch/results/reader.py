@@ -17,6 +17,12 @@ from opwatch.engines.results import ResultReads, plain_value
 from opwatch.errors import EngineError, OpwatchError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
+from opwatch.pipeline.statistics_rows import (
+    PACKED_COLUMNS,
+    PACKED_PARAMETER,
+    PACKED_SIZE,
+    packed_position,
+)
 
 CACHE_ROWS = 200_000
 """Rows of answers a reader keeps (statistic rows of a view, extents, dimension values): the
@@ -194,25 +200,61 @@ class ResultsReader:
         columns += [*dimensions, "point", "lower", "upper"]
         context: dict[str, Any] = {"table": table, "keys": dimensions, "filters": filters}
         context |= {"comparisons": wanted.comparisons, "by_build": xaxis == "build_id"}
+        context |= {"packed": None, "packed_parameter": PACKED_PARAMETER}
+        packed = self._packed_reading(table, wanted.equals, values, context)
         number = self._series_number(table, wanted.equals)
         if number == NO_SERIES:
             return []
         if number is not None:
             try:
-                rows = self._statistic_rows(context, [*values, number], series=True)
+                rows = self._statistic_rows(context, values, packed, series=number)
             except EngineError:  # the copy went stale as the read began: read the table
-                rows = self._statistic_rows(context, values, series=False)
+                rows = self._statistic_rows(context, values, packed)
         else:
-            rows = self._statistic_rows(context, values, series=False)
+            rows = self._statistic_rows(context, values, packed)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
+    def _packed_reading(
+        self, table: str, equals: dict[str, str], values: list[Any], context: dict[str, Any]
+    ) -> list[Any] | None:
+        """Set ``context`` up to expand the packed percentiles too (see
+        :mod:`opwatch.pipeline.statistics_rows`) when ``equals`` may select some; returns the
+        values their part of the read binds (before the series number), None if none."""
+        if "comparison" in equals or equals.get("statistic", "percentile") != "percentile":
+            return None
+        parameter = equals.get("parameter")
+        position = packed_position(parameter) if parameter is not None else None
+        if (parameter is not None and position is None) or not self._has_packed(table):
+            return None
+        others = [column for column in context["filters"] if column != "parameter"]
+        context |= {"packed": "all" if position is None else "one", "packed_filters": others}
+        context["packed_size"] = PACKED_SIZE
+        bound = [equals[column] for column in others] + values[len(context["filters"]) :]
+        return bound if position is None else [position, *bound]
+
+    def _has_packed(self, table: str) -> bool:
+        """Whether ``table`` has the packed columns (results written before them do not)."""
+        query = self.reads.statements("results_columns", table=table)[0]
+        columns = self._cached(
+            table, ("columns",), lambda: list(self.reads.read_columns(query, timeout=self.timeout))
+        )
+        return set(PACKED_COLUMNS) <= set(columns)
+
     def _statistic_rows(
-        self, context: dict[str, Any], values: list[Any], *, series: bool
+        self,
+        context: dict[str, Any],
+        values: list[Any],
+        packed: list[Any] | None,
+        series: int | None = None,
     ) -> list[tuple[Any, ...]]:
-        query = self.reads.statements("results_statistics", series=series, **context)[0]
-        key = ("statistics", query, *values)
+        """The rows of the read (from the serving copy's ``series`` if given); ``packed``:
+        the values the packed rows' part binds, if it is read."""
+        number = [] if series is None else [series]
+        bound = [*values, *number, *([] if packed is None else [*packed, *number])]
+        query = self.reads.statements("results_statistics", series=series is not None, **context)
+        key = ("statistics", query[0], *bound)
         rows: list[tuple[Any, ...]] = self._cached(
-            context["table"], key, lambda: self._read(query, values)
+            context["table"], key, lambda: self._read(query[0], bound)
         )
         return rows
 

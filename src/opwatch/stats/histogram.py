@@ -26,6 +26,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     HistogramSample,
     Statistic,
+    configured_percentile_names,
     only_configured_percentiles,
     parameter_names,
     register,
@@ -130,6 +131,11 @@ class HistogramPercentile(Statistic):
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""
         return only_configured_percentiles(values, parameters)
+
+    def row_parameters(self, parameters: Mapping[str, Any]) -> frozenset[str]:
+        """The configured percentiles: the rest of 1 … 99 are there for the dashboard's
+        percentile control."""
+        return configured_percentile_names(parameters)
 
 
 def histogram_percentile_estimates(

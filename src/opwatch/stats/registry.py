@@ -24,7 +24,9 @@ DEFAULT_PERCENTILES = (50, 90, 99)
 default in; a test pins the two equal)."""
 SERVED_PERCENTILES = tuple(range(1, 100))
 """Percentiles computed for every metric with a percentile statistic, besides the configured
-ones: the dashboard's percentile control can ask for any of them."""
+ones: the dashboard's percentile control can ask for any of them. Only the configured ones are
+rows of their own (see :meth:`Statistic.row_parameters`); the results store keeps the others
+packed, a list per group."""
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,12 @@ class Statistic(ABC):
         """The values compared between branches (all, unless a statistic says otherwise)."""
         return values
 
+    def row_parameters(self, parameters: Mapping[str, Any]) -> frozenset[str] | None:
+        """The parameters whose values are first-class results (a row each, detected, compared),
+        None for all of them. The others are served on request only (the dashboard's
+        percentile control): storage may keep them in a compact form."""
+        return None
+
 
 STATISTICS: dict[str, Registry[type[Statistic]]] = {
     "scalar": Registry("statistic of scalar metrics"),
@@ -197,9 +205,14 @@ def requested_percentiles(parameters: Mapping[str, Any]) -> list[float]:
     return sorted(set(configured) | {float(p) for p in SERVED_PERCENTILES})
 
 
+def configured_percentile_names(parameters: Mapping[str, Any]) -> frozenset[str]:
+    """The parameter names of the configured percentiles (``50``, ``99.9``)."""
+    return frozenset(parameter_names(np.asarray(configured_percentiles(parameters))))
+
+
 def only_configured_percentiles(values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
-    """The values of the configured percentiles: branch comparisons are stored for those; any
-    other percentile's comparison is derived from the two branches' rows when asked for."""
-    wanted = set(parameter_names(np.asarray(configured_percentiles(parameters))))
+    """The values of the configured percentiles: branch comparisons are stored for those
+    only."""
+    wanted = configured_percentile_names(parameters)
     keep = [index for index, name in enumerate(values.parameters) if name in wanted]
     return values.take(np.asarray(keep, dtype=np.int64))

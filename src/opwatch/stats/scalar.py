@@ -28,6 +28,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     ScalarSample,
     Statistic,
+    configured_percentile_names,
     only_configured_percentiles,
     parameter_names,
     register,
@@ -147,6 +148,11 @@ class Percentile(Statistic):
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""
         return only_configured_percentiles(values, parameters)
+
+    def row_parameters(self, parameters: Mapping[str, Any]) -> frozenset[str]:
+        """The configured percentiles: the rest of 1 … 99 are there for the dashboard's
+        percentile control."""
+        return configured_percentile_names(parameters)
 
 
 @register
