@@ -5,9 +5,11 @@ dimension ``os`` with 3 values) with ``metrics`` metrics: four in five scalar (`
 ``percentile`` 1..99), one in five histogram (``percentile`` 1..99 and a ``histogram`` row per
 bucket, 50 buckets), and the treatment's ``difference`` and ``relative_difference`` to control
 for the configured percentiles (25, 50, 75, 95) and the mean, per day and OS. Written as a run
-writes them: the ``projects_v1`` row by ``Engine.replace_table``, the ``_statistics``
-partitions by ``Engine.write_rows`` (one Parquet file per day) with their serving copy, and a
-successful day per date in the run state. Built once per size; a marker file records what was built.
+writes them: the statistics collected by the statistics step's ``Rows`` (the percentiles not
+configured packed, a row of lists per group), the ``projects_v1`` row by
+``Engine.replace_table``, the ``_statistics`` partitions by ``Engine.write_rows`` (one Parquet
+file per day) with their serving copy, and a successful day per date in the run state. Built
+once per size; a marker file records what was built.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     from opwatch.config import Settings
     from opwatch.pipeline.state import DayRun
+    from opwatch.stats.intervals import Estimates
 
 SLUG = "web-benchmark"
 BRANCHES = ("control", "treatment")
@@ -39,8 +41,6 @@ BUCKETS = 50
 CATEGORIES = ("performance", "stability", "engagement", "memory", "network")
 START = date(2026, 1, 1)
 SEED = 7
-LABELS = ("os", "branch", "metric", "statistic", "parameter", "comparison")
-"""Label columns of the statistics table, after submission_date and build_id."""
 
 
 @dataclass(frozen=True)
@@ -50,20 +50,19 @@ class Metric:
     name: str
     histogram: bool
 
-    def cells(self) -> list[tuple[str, str | None]]:
-        """(statistic, parameter) of every row a branch has per day and OS."""
-        percentiles: list[tuple[str, str | None]] = [
-            ("percentile", str(p)) for p in ALL_PERCENTILES
-        ]
+    def cells(self) -> list[tuple[str, list[str | None]]]:
+        """(statistic, parameters) of every statistic a branch has per day and OS."""
+        percentiles: list[str | None] = [str(p) for p in ALL_PERCENTILES]
         if self.histogram:
-            return percentiles + [("histogram", str(bound)) for bound in bucket_bounds()]
-        return [("mean", None), *percentiles]
+            return [("percentile", percentiles), ("histogram", [str(b) for b in bucket_bounds()])]
+        return [("mean", [None]), ("percentile", percentiles)]
 
-    def compared(self) -> list[tuple[str, str | None]]:
-        """(statistic, parameter) of every comparison row per day, OS and comparison."""
-        percentiles: list[tuple[str, str | None]]
-        percentiles = [("percentile", str(p)) for p in CONFIGURED_PERCENTILES]
-        return percentiles if self.histogram else [("mean", None), *percentiles]
+    def compared(self) -> list[tuple[str, list[str | None]]]:
+        """(statistic, parameters) of every comparison per day, OS and comparison."""
+        percentiles: list[str | None] = [str(p) for p in CONFIGURED_PERCENTILES]
+        if self.histogram:
+            return [("percentile", percentiles)]
+        return [("mean", [None]), ("percentile", percentiles)]
 
     def config(self, index: int) -> dict[str, Any]:
         """The metric as ``projects_v1.metrics`` holds it (``metadata._metric``'s shape)."""
@@ -201,53 +200,42 @@ def project_row(results: Results) -> dict[str, Any]:
     }
 
 
-def day_labels(metrics: list[Metric]) -> dict[str, list[str | None]]:
-    """The label columns of one day's rows: branches, then the treatment's comparisons."""
-    columns: dict[str, list[str | None]] = {name: [] for name in LABELS}
-    for labels in _day_rows(metrics):
-        for name, value in zip(LABELS, labels, strict=True):
-            columns[name].append(value)
-    return columns
-
-
-def _day_rows(metrics: list[Metric]) -> Iterator[tuple[str | None, ...]]:
-    for metric in metrics:
-        for os_value in OS_VALUES:
-            for branch in BRANCHES:
-                for statistic, parameter in metric.cells():
-                    yield os_value, branch, metric.name, statistic, parameter, None
-            for comparison in COMPARISONS:
-                for statistic, parameter in metric.compared():
-                    yield os_value, "treatment", metric.name, statistic, parameter, comparison
-
-
 def statistics_table(results: Results) -> pa.Table:
-    """Every day's rows as the statistics step's Arrow table (same columns, same types)."""
-    labels = day_labels(results.project_metrics())
-    per_day = len(labels["metric"])
-    repeat = pa.array(np.tile(np.arange(per_day), results.days))
-    days = np.repeat(np.array(results.dates, dtype="datetime64[D]"), per_day)
-    columns: dict[str, pa.Array] = {
-        "submission_date": pa.array(days, type=pa.date32()),
-        "build_id": pa.nulls(len(days), type=pa.string()),
-    }
-    for name in LABELS:
-        columns[name] = pa.array(labels[name], type=pa.string()).take(repeat)
-    columns.update(_numbers(len(days)))
-    return pa.table(columns)
+    """Every day's rows, collected by the statistics step's own ``Rows`` (the configured
+    percentiles and every other statistic as rows, the rest of 1 … 99 packed)."""
+    from opwatch.pipeline.statistics_rows import Rows
 
-
-def _numbers(count: int) -> dict[str, pa.Array]:
-    """Point estimates with a confidence interval around each (values do not matter to a
-    reader; random doubles compress as real ones do)."""
+    rows = Rows(("submission_date", "build_id", "os", "branch"))
     generator = np.random.default_rng(SEED)
-    point = generator.lognormal(3.0, 1.0, count)
-    half = point * generator.uniform(0.02, 0.3, count)
-    return {
-        "point": pa.array(point),
-        "lower": pa.array(point - half),
-        "upper": pa.array(point + half),
-    }
+    configured = frozenset(str(p) for p in CONFIGURED_PERCENTILES)
+    for day in results.dates:
+        for metric in results.project_metrics():
+            for os_value in OS_VALUES:
+                for branch in BRANCHES:
+                    key = (day, None, os_value, branch)
+                    for statistic, parameters in metric.cells():
+                        values = _estimates(parameters, generator, statistic == "percentile")
+                        rows_of = configured if statistic == "percentile" else None
+                        rows.add(key, (metric.name, statistic), values, rows_of=rows_of)
+                for comparison in COMPARISONS:
+                    key = (day, None, os_value, "treatment")
+                    for statistic, parameters in metric.compared():
+                        values = _estimates(parameters, generator, statistic == "percentile")
+                        rows.add(key, (metric.name, statistic), values, comparison)
+    return rows.table()
+
+
+def _estimates(
+    parameters: list[str | None], generator: np.random.Generator, ordered: bool
+) -> Estimates:
+    """Point estimates with a confidence interval around each (values do not matter to a
+    reader; random doubles compress as real ones do; percentiles increase)."""
+    from opwatch.stats.intervals import Estimates
+
+    point = generator.lognormal(3.0, 1.0, len(parameters))
+    point = np.sort(point) if ordered else point
+    half = point * generator.uniform(0.02, 0.3, len(parameters))
+    return Estimates(parameters, point, point - half, point + half)
 
 
 def day_runs(results: Results) -> list[DayRun]:

@@ -7,16 +7,20 @@ views nobody opened before for ``--seconds``: each request a random project, one
 metric's statistics, a random percentile (1 to 99) for percentiles, a random value of each
 dimension, the branches or their differences, as the dashboard's charts ask; one request in
 ten is a dashboard page. Measured per request from sending to the body's last byte; the
-server's peak resident memory from ``/proc`` (VmHWM). Before the load, the first view of the
-largest build-id project (its dashboard page, then one chart's rows) on the fresh server.
+server's peak resident memory from ``/proc`` (VmHWM, summed over its worker processes).
+Before the load, the first view of the largest build-id project (its dashboard page, then one
+chart's rows) on the fresh server. Before each server starts, the serving copies are read once,
+so that every server finds them in the operating system's cache.
 
 ``--src`` runs another checkout's server on the same results (``--src /tmp/before/src``), so
-the table's "before" comes from the same machine and run. ``--scale N`` first writes a copy of
-the results with every statistics table N times larger (each metric repeated N times under
-new names, ``projects_v1`` listing them) into ``--scaled FOLDER`` and serves that.
+the table's "before" comes from the same machine and run; ``--workers N`` (repeatable) runs
+this checkout's server with N processes (``serve.workers``) instead of its default.
+``--scale N`` first writes a copy of the results with every statistics table N times larger
+(each metric repeated N times under new names, ``projects_v1`` listing them) into ``--scaled
+FOLDER`` and serves that.
 
 Run: ``.venv/bin/python benchmarks/web_results.py --results opwatch-demo/results
-[--clients 20] [--seconds 30] [--src PATH] [--scale 10 --scaled /tmp/scaled]``.
+[--clients 20] [--seconds 30] [--src PATH] [--workers N ...] [--scale 10 --scaled FOLDER]``.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import pyarrow.parquet as pq
 from rich.console import Console
 from rich.table import Table
 
-from web import cpu_seconds, free_port, source_version, wait_until_up
+from web import cpu_seconds, free_port, process_tree, source_version, wait_until_up
 
 ROOT = Path(__file__).resolve().parent
 TARGET_MS = 300.0
@@ -53,10 +57,14 @@ SEED = 7
 
 
 @contextmanager
-def serving(results: Path, src: str | None, log: Path) -> Iterator[tuple[str, int]]:
-    """``opwatch serve`` over ``results`` (code of ``src`` if given), once it answers."""
+def serving(
+    results: Path, src: str | None, log: Path, workers: int | None = None
+) -> Iterator[tuple[str, int]]:
+    """``opwatch serve`` over ``results`` (code of ``src`` if given; ``workers`` processes if
+    given, else the server's default), once it answers."""
     settings = results.parent / f"{results.name}.serve.toml"
-    settings.write_text(f'[engine]\nresults = "{results}"\n')
+    text = f'[engine]\nresults = "{results}"\n'
+    settings.write_text(text + (f"[serve]\nworkers = {workers}\n" if workers else ""))
     port = free_port()
     command = [sys.executable, "-m", "opwatch", "serve", "--port", str(port)]
     environment = dict(os.environ)
@@ -79,11 +87,14 @@ def serving(results: Path, src: str | None, log: Path) -> Iterator[tuple[str, in
 
 
 def peak_mb(pid: int) -> float:
-    """The peak resident memory of process ``pid`` so far (Linux ``VmHWM``)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """The peak resident memory of process ``pid`` so far, with its worker processes' (the
+    sum of their Linux ``VmHWM``, an upper bound of what they held at once)."""
+    total = 0.0
+    for member in process_tree(pid):
+        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1]) / 1024
+    return total
 
 
 def project_rows(results: Path) -> list[dict[str, Any]]:
@@ -197,6 +208,17 @@ async def load(base: str, paths: list[str], clients: int, seconds: float) -> dic
     return {"latencies": latencies, "errors": errors, "wall": time.perf_counter() - started}
 
 
+def warm_page_cache(results: Path) -> None:
+    """Read every serving copy once, so each server measured finds the files in the
+    operating system's cache, as the run that just wrote them leaves them: otherwise the
+    first server of a run pays the disk reads and the later ones do not (measured: 104 vs
+    140 requests/s for the same code)."""
+    for path in sorted((results / "serving").glob("*")):
+        with path.open("rb") as handle:
+            while handle.read(1 << 24):
+                pass
+
+
 def first_view(base: str, slug: str, path: str) -> tuple[float, float]:
     """Milliseconds of the dashboard page of ``slug``, then of ``path``, on a fresh server."""
     with httpx2.Client(base_url=base, timeout=600) as client:
@@ -208,13 +230,16 @@ def first_view(base: str, slug: str, path: str) -> tuple[float, float]:
         return page * 1000, (time.perf_counter() - started) * 1000
 
 
-def measure(results: Path, src: str | None, arguments: argparse.Namespace) -> dict[str, Any]:
+def measure(
+    results: Path, src: str | None, workers: int | None, arguments: argparse.Namespace
+) -> dict[str, Any]:
     """One server's figures: first view, the load, peak memory, CPU."""
     paths = draw_requests(results, 200_000)
     slug, chart = largest_build_project(results)
     log = ROOT / ".data" / "web-results.server.log"
     log.parent.mkdir(exist_ok=True)
-    with serving(results, src, log) as (base, pid):
+    warm_page_cache(results)
+    with serving(results, src, log, workers) as (base, pid):
         page_ms, chart_ms = first_view(base, slug, chart)
         cpu = cpu_seconds(pid)
         figures = asyncio.run(load(base, paths, arguments.clients, arguments.seconds))
@@ -287,6 +312,7 @@ def publish_serving_copies(results: Path) -> None:
     from opwatch.config.settings import EngineSettings, Settings
     from opwatch.engines.duckdb import DuckDBEngine
     from opwatch.pipeline.statistics import serving_order
+    from opwatch.pipeline.statistics_rows import PACKED_LISTS
 
     engine = DuckDBEngine(Settings(engine=EngineSettings(results=results)))
     for project in project_rows(results):
@@ -295,6 +321,7 @@ def publish_serving_copies(results: Path) -> None:
             order_by=serving_order(tuple(project["dimensions"])),
             facets=(*project["dimensions"], "branch"),
             latest_only=project["xaxis"] == "build_id",
+            packed=PACKED_LISTS,
         )
     engine.close()
 
@@ -308,6 +335,9 @@ def main() -> None:
     parser.add_argument("--src", action="append", default=[], help="another checkout's src")
     parser.add_argument("--scale", type=int, default=1, help="make the statistics N times larger")
     parser.add_argument("--scaled", type=Path, help="where the scaled copy goes")
+    parser.add_argument(
+        "--workers", type=int, action="append", default=[], help="this checkout's processes"
+    )
     arguments = parser.parse_args()
     results = arguments.results.resolve()
     console = Console(width=160)
@@ -330,9 +360,11 @@ def main() -> None:
     for column in ("first view ms (page + chart)", "peak MB", "errors"):
         table.add_column(column, justify="right")
     document: dict[str, Any] = {"results": str(results), "commit": source_version()}
-    for src in [None, *arguments.src]:
+    servers = [(None, workers) for workers in arguments.workers or [None]]
+    for src, workers in [*servers, *((src, None) for src in arguments.src)]:
         name = "this checkout" if src is None else src
-        figures = measure(results, src, arguments)
+        name += f", {workers} process{'es' if workers > 1 else ''}" if workers else ""
+        figures = measure(results, src, workers, arguments)
         document[name] = figures | {"latencies": None}
         for row in summary_rows(name, figures):
             table.add_row(*row)

@@ -6,6 +6,7 @@ import dataclasses
 from datetime import date, timedelta
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -15,11 +16,12 @@ from opwatch.config.resolved import result_table
 from opwatch.config.settings import EngineSettings, Settings
 from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
+from opwatch.engines.storage import SERVING_ROWS, ResultStore
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
 from opwatch.pipeline.statistics import publish_serving
 from opwatch.pipeline.statistics_rows import Rows
 from opwatch.results import ResultsReader, StatisticsFilter
-from opwatch.results.reader import InvalidQueryError
+from opwatch.results.models import InvalidQueryError
 from opwatch.stats.intervals import Estimates
 
 SLUG = "hand-made"
@@ -190,6 +192,15 @@ def test_packed_percentiles_are_read_as_rows(tmp_path: Path, served: bool) -> No
         len(everything)
     )
     assert [r["parameter"] for r in everything] == sorted(r["parameter"] for r in everything)
+    if served:  # the copy holds the packed percentiles as rows, and no list
+        copy = ResultStore(tmp_path).serving_file(result_table(SLUG, "statistics"))
+        with duckdb.connect(str(copy), read_only=True) as database:
+            counts = database.execute(
+                f"""SELECT count(*) FILTER (parameter = '*' OR points IS NOT NULL),
+                    count(*) FILTER (statistic = 'percentile' AND comparison IS NULL)
+                FROM {SERVING_ROWS}"""
+            ).fetchall()
+        assert counts == [(0, len(everything))]
 
 
 @pytest.mark.parametrize("served", [False, True])

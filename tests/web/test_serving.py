@@ -159,9 +159,20 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     }
 
 
+def workers_of(pid: int) -> list[int]:
+    """The worker processes uvicorn started for server ``pid`` (Linux ``/proc``)."""
+    found = []
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        for child in children.read_text().split():
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                found.append(int(child))
+    return found
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("workers", [1, 2])
 def test_serve_writes_nothing_and_leaves_nothing_behind(
-    telemetry: GeneratedData, results: Path, tmp_path: Path
+    telemetry: GeneratedData, results: Path, tmp_path: Path, workers: int
 ) -> None:
     copy = tmp_path / "results"
     shutil.copytree(results, copy)
@@ -169,7 +180,8 @@ def test_serve_writes_nothing_and_leaves_nothing_behind(
     temporary = tmp_path / "tmp"
     temporary.mkdir()
     settings = tmp_path / "opwatch.toml"
-    settings.write_text(tomli_w.dumps({"engine": {"results": str(copy)}}))
+    document = {"engine": {"results": str(copy)}, "serve": {"workers": workers}}
+    settings.write_text(tomli_w.dumps(document))
     port = free_port()
     command = [sys.executable, "-m", "opwatch", "serve", "--port", str(port)]
     server = subprocess.Popen(
@@ -191,9 +203,14 @@ def test_serve_writes_nothing_and_leaves_nothing_behind(
         for path in ("/", f"/projects/{SLUG}", "/alerts", "/api/v1/alerts"):
             assert httpx2.get(f"{base}{path}", timeout=30).status_code == 200, path
         statistics = f"{base}/api/v1/projects/{SLUG}/statistics?metric=uri_count&statistic=mean"
-        assert httpx2.get(statistics, timeout=30).json()["rows"]
+        for _ in range(4 * workers):  # each request may be any worker's
+            assert httpx2.get(statistics, timeout=30).json()["rows"]
+        started = workers_of(server.pid)
+        assert len(started) == (workers if workers > 1 else 0)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+    assert server.returncode in (0, -signal.SIGTERM)  # uvicorn re-raises the signal it handled
+    assert not [pid for pid in started if Path(f"/proc/{pid}").exists()]
     assert snapshot(copy) == before
     assert list(temporary.iterdir()) == []

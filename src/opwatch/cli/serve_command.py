@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -35,16 +36,26 @@ def serve(
 
 
 def serve_results(settings: Settings, host: str, port: int) -> None:
-    """Serve the app over ``settings``' results until interrupted."""
+    """Serve the app over ``settings``' results until interrupted, in ``serve.workers``
+    processes (see :mod:`opwatch.web.workers`)."""
     import uvicorn
 
     from opwatch.web import create_app
+    from opwatch.web.app import close_app
+    from opwatch.web.workers import ENVIRONMENT, worker_environment
 
-    web = create_app(settings, host)
+    workers = settings.serve.workers
+    web = create_app(settings, host, workers)  # the results open, before any worker starts
     err.print(
         f"opwatch: dashboards of {settings.engine.results} on http://{host}:{port}/ "
-        f"(API spec at /docs; Ctrl-C stops)",
+        f"({workers} process{'es' if workers > 1 else ''}; API spec at /docs; Ctrl-C stops)",
         markup=False,
         highlight=False,
     )
-    uvicorn.run(web, host=host, port=port, log_level="warning")
+    if workers == 1:
+        uvicorn.run(web, host=host, port=port, log_level="warning")
+        return
+    close_app(web)
+    os.environ[ENVIRONMENT] = worker_environment(settings, host, workers)
+    factory = "opwatch.web.workers:app_from_environment"
+    uvicorn.run(factory, factory=True, workers=workers, host=host, port=port, log_level="warning")

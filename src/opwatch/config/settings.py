@@ -91,6 +91,13 @@ class ServeSettings(BaseModel):
         description='Host header values served besides the bound host and localhost ("*": '
         "any; a name behind a proxy, say).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes answering requests: a request's Python work holds one "
+        "core, so on a machine whose cores are not busy with anything else, one process per "
+        "core answers more at once. memory_limit is shared among them.",
+    )
 
 
 class Settings(BaseModel):

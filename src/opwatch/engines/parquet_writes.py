@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from opwatch.engines.duckdb_errors import engine_error
-from opwatch.engines.results import ResultWrites
+from opwatch.engines.results import PackedLists, ResultWrites
 from opwatch.engines.storage import SERVING_ROWS, ResultStore
 
 ROWS_VIEW = "opwatch_rows"
@@ -124,6 +124,7 @@ class ParquetWrites(ResultWrites):
         facets: tuple[str, ...],
         latest_only: bool,
         series: tuple[str, str] = ("metric", "statistic"),
+        packed: PackedLists | None = None,
     ) -> None:
         """Write ``table``'s serving copy and its facts in staging, then publish them (see
         :meth:`ResultWrites.write_serving`); nothing when the copy is current."""
@@ -132,6 +133,10 @@ class ParquetWrites(ResultWrites):
             return
         path = self.store.files_glob(table)
         self._execute(self.statements("parquet_view", view=table, path=path)[0])
+        described = self._execute(self.statements("results_columns", table=table)[0]).description
+        columns = {column[0] for column in described or ()}
+        if packed is not None and not {name for name, _ in packed.lists} <= columns:
+            packed = None  # written before the table packed anything
         with self.store.staging() as staging:
             staged = staging / "serving.duckdb"
             try:
@@ -142,6 +147,7 @@ class ParquetWrites(ResultWrites):
                     latest_only=latest_only,
                     series=series,
                     path=staged,
+                    packed=packed,
                     **SERVING_NAMES,
                 ):
                     self._execute(statement)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -96,14 +97,15 @@ class ResultWrites(ABC):
         facets: tuple[str, ...],
         latest_only: bool,
         series: tuple[str, str] = ("metric", "statistic"),
+        packed: PackedLists | None = None,
     ) -> None:
         """Publish ``table``'s serving copy, unless the current one is of its version: its
-        rows (``latest_only``: those of the latest ``submission_date``) numbered by distinct
-        ``series`` values (column ``serving_series``) and sorted by that number, then
-        ``order_by``, for point reads; and its facts — the first and last day and the row
-        count of the table, per column of ``facets`` each value with its rows and its rows
-        with a ``comparison`` (the most common first), and the number of each series
-        (``{first: {second: number}}``)."""
+        rows (``latest_only``: those of the latest ``submission_date``; ``packed``: its
+        packed rows expanded into rows) numbered by distinct ``series`` values (column
+        ``serving_series``) and sorted by that number, then ``order_by``, for point reads;
+        and its facts — the first and last day and the row count of the table, per column of
+        ``facets`` each value with its rows and its rows with a ``comparison`` (the most
+        common first), and the number of each series (``{first: {second: number}}``)."""
 
     @abstractmethod
     def writer_lock(self) -> AbstractContextManager[None]:
@@ -111,6 +113,22 @@ class ResultWrites(ABC):
 
     def close(self) -> None:  # noqa: B027 - writers without a session have nothing to close
         """Release the writer's session."""
+
+
+@dataclass(frozen=True)
+class PackedLists:
+    """How a table packs values into lists (the statistics' unconfigured percentiles): rows
+    whose ``marker`` column is ``marker_value`` hold, in each list column, the value of the
+    number column it stands for at positions 1 … ``size``, the position being the value of
+    ``marker``. A serving copy stores them expanded, one row each, so that a point read
+    filters rows instead of opening lists; the list columns stay, NULL, so a copy has its
+    table's columns."""
+
+    marker: str
+    marker_value: str
+    size: int
+    lists: tuple[tuple[str, str], ...]
+    """(list column, number column) pairs."""
 
 
 def plain_value(value: Any) -> Any:

@@ -28,7 +28,7 @@ from opwatch.config.resolved import Metric, Project, result_table
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
 from opwatch.pipeline.statistics_input import LongHistograms, floats, group_bounds
-from opwatch.pipeline.statistics_rows import Rows
+from opwatch.pipeline.statistics_rows import PACKED_LISTS, Rows
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
@@ -78,13 +78,15 @@ def publish_serving(engine: Engine, project: Project) -> None:
     """Publish the serving copy of ``project``'s statistics (when they changed), in
     :func:`serving_order`, with the dimensions' and branches' values counted for the
     dashboard's controls. A build-id dashboard reads the latest day only (it holds every
-    build of the window)."""
+    build of the window). The packed percentiles are rows in the copy: a chart's read of one
+    of them filters rows by parameter instead of opening every group's lists."""
     dimensions = tuple(project.population.dimensions)
     engine.results.write_serving(
         result_table(project.slug, "statistics"),
         order_by=serving_order(dimensions),
         facets=(*dimensions, "branch"),
         latest_only=project.xaxis == "build_id",
+        packed=PACKED_LISTS,
     )
 
 

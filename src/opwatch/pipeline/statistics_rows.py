@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from opwatch.engines.results import PackedLists
 from opwatch.stats.intervals import Estimates
 
 LABEL_COLUMNS = ("metric", "statistic", "parameter", "comparison")
@@ -33,6 +34,13 @@ PACKED_COLUMNS = ("points", "lowers", "uppers")
 PACKED_PARAMETER = "*"
 PACKED_SIZE = 99
 """Positions of a packed list: the integer percentiles 1 … 99."""
+PACKED_LISTS = PackedLists(
+    "parameter",
+    PACKED_PARAMETER,
+    PACKED_SIZE,
+    tuple(zip(PACKED_COLUMNS, NUMBER_COLUMNS, strict=True)),
+)
+"""The format, as the engines' serving copies expand it."""
 
 
 class _LabelColumn:

@@ -6,13 +6,13 @@ The dashboards and the JSON API (and later the alerts) read results only through
 supplies is bound as a parameter, every column name checked against the project first.
 """
 
-from opwatch.results.reader import (
+from opwatch.results.models import (
     DimensionValues,
     ProjectDetail,
     ProjectSummary,
-    ResultsReader,
     StatisticsFilter,
 )
+from opwatch.results.reader import ResultsReader
 
 __all__ = [
     "DimensionValues",

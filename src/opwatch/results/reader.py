@@ -6,7 +6,7 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from contextlib import suppress
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from opwatch.config.resolved import result_table
 from opwatch.config.settings import Settings
 from opwatch.engines import create_engine
 from opwatch.engines.results import ResultReads, plain_value
-from opwatch.errors import EngineError, OpwatchError, ProjectNotFoundError
+from opwatch.errors import EngineError, ProjectNotFoundError
 from opwatch.pipeline.metadata import PROJECTS_TABLE
 from opwatch.pipeline.state import SUCCESS, RunState
 from opwatch.pipeline.statistics_rows import (
@@ -23,69 +23,20 @@ from opwatch.pipeline.statistics_rows import (
     PACKED_SIZE,
     packed_position,
 )
+from opwatch.results.models import (
+    STATISTIC_COLUMNS,
+    DimensionValues,
+    InvalidQueryError,
+    ProjectDetail,
+    ProjectSummary,
+    StatisticsFilter,
+)
 
 CACHE_ROWS = 200_000
 """Rows of answers a reader keeps (statistic rows of a view, extents, dimension values): the
 bound on its memory, about 60 MB, whatever the results' size."""
-STATISTIC_COLUMNS = ("metric", "statistic", "parameter", "branch", "comparison")
 NO_SERIES = -1
 """What :meth:`ResultsReader._series_number` says of a series the serving copy lacks."""
-"""Columns of ``<slug>_statistics`` a filter may name, besides the project's dimensions."""
-
-
-class InvalidQueryError(OpwatchError):
-    """A filter names something the project does not have; the message says what it has."""
-
-
-@dataclass(frozen=True)
-class ProjectSummary:
-    """A project as the home page lists it."""
-
-    slug: str
-    name: str
-    platform: str
-    xaxis: str
-    branches: tuple[str, ...]
-    dimensions: tuple[str, ...]
-    first_day: date | None
-    last_day: date | None
-    last_run: datetime | None
-    """When its last successful day finished."""
-    open_detections: int
-    """Shifts found by the last ``opwatch detect`` (spikes aside)."""
-
-
-@dataclass(frozen=True)
-class DimensionValues:
-    """A dimension's values in the statistics, the most common first."""
-
-    name: str
-    values: tuple[str | None, ...]
-
-    @property
-    def default(self) -> str | None:
-        """The most common value (what a dashboard shows first)."""
-        return self.values[0] if self.values else None
-
-
-@dataclass(frozen=True)
-class ProjectDetail:
-    """A project with what its dashboard needs: metrics and the values to filter by."""
-
-    summary: ProjectSummary
-    metrics: tuple[dict[str, Any], ...]
-    metric_groups: tuple[dict[str, Any], ...]
-    dimensions: tuple[DimensionValues, ...]
-    reference_branch: str | None = None
-    """The branch the others' differences are to (None: no comparisons in the results)."""
-
-
-@dataclass(frozen=True)
-class StatisticsFilter:
-    """Which statistic rows to read: column → value (None: any), comparisons or not."""
-
-    equals: dict[str, str] = field(default_factory=dict)
-    comparisons: bool = False
 
 
 class ResultsReader:
@@ -200,17 +151,21 @@ class ResultsReader:
         columns += [*dimensions, "point", "lower", "upper"]
         context: dict[str, Any] = {"table": table, "keys": dimensions, "filters": filters}
         context |= {"comparisons": wanted.comparisons, "by_build": xaxis == "build_id"}
-        context |= {"packed": None, "packed_parameter": PACKED_PARAMETER}
-        packed = self._packed_reading(table, wanted.equals, values, context)
+        context |= {"packed": None, "packed_parameter": PACKED_PARAMETER, "exclude_packed": False}
         number = self._series_number(table, wanted.equals)
-        if number == NO_SERIES:
-            return []
-        if number is not None:
-            try:
-                rows = self._statistic_rows(context, values, packed, series=number)
-            except EngineError:  # the copy went stale as the read began: read the table
-                rows = self._statistic_rows(context, values, packed)
-        else:
+        if number == NO_SERIES or wanted.equals.get("parameter") == PACKED_PARAMETER:
+            return []  # no such series; a packed row is not a value
+        rows = None
+        if number is not None:  # a serving copy holds the packed percentiles as rows
+            # the series number stands for the metric and statistic; if the copy goes stale
+            # as the read begins, the read fails: read the table
+            served = [column for column in filters if column not in ("metric", "statistic")]
+            bound = [wanted.equals[column] for column in served] + values[len(filters) :]
+            with suppress(EngineError):
+                rows = self._statistic_rows(context | {"filters": served}, bound, None, number)
+        if rows is None:
+            packed = self._packed_reading(table, wanted.equals, values, context)
+            context["exclude_packed"] = "parameter" not in wanted.equals
             rows = self._statistic_rows(context, values, packed)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 

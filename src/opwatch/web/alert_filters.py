@@ -17,7 +17,7 @@ from starlette.datastructures import QueryParams
 
 from opwatch.alerts.model import OPEN_STATUSES, RESOLUTIONS
 from opwatch.alerts.store import DEFAULT_LIMIT, OPEN, AlertQuery
-from opwatch.results.reader import InvalidQueryError
+from opwatch.results.models import InvalidQueryError
 
 STATUSES = (*OPEN_STATUSES, *RESOLUTIONS.values(), "resolved")
 """Every status an alert can have: waiting on someone first, then the resolutions."""

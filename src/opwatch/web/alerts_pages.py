@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from opwatch.alerts.model import OPEN_STATUSES
 from opwatch.alerts.store import OPEN, AlertQuery
 from opwatch.errors import ProjectNotFoundError
-from opwatch.results.reader import InvalidQueryError
+from opwatch.results.models import InvalidQueryError
 from opwatch.web.alert_filters import STATUSES, filter_params, filters_of
 from opwatch.web.api import alert_store, bugzilla_url, reader
 from opwatch.web.models import AlertRow

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from opwatch.alerts.model import OPEN_STATUSES
 from opwatch.alerts.store import OPEN, AlertQuery, AlertStore
 from opwatch.results import ResultsReader, StatisticsFilter
-from opwatch.results.reader import STATISTIC_COLUMNS, InvalidQueryError
+from opwatch.results.models import STATISTIC_COLUMNS, InvalidQueryError
 from opwatch.web.alert_filters import (
     MAX_LIMIT,
     STATUSES,

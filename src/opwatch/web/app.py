@@ -17,18 +17,20 @@ from opwatch.alerts.store import AlertStore
 from opwatch.config.settings import Settings
 from opwatch.errors import ProjectNotFoundError, ReadTimeoutError
 from opwatch.results import ResultsReader
-from opwatch.results.reader import InvalidQueryError
+from opwatch.results.models import InvalidQueryError
 from opwatch.web import alerts_pages, api, pages
 from opwatch.web.security import SecurityHeaders, allowed_hosts
+from opwatch.web.workers import memory_share
 
 RETRY_AFTER_SECONDS = 5
 """What a 503 for a read that ran out of time tells the client to wait."""
 
 
-def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
+def create_app(settings: Settings, host: str = "127.0.0.1", processes: int = 1) -> FastAPI:
     """The app over the results that ``settings`` point at and the alert store, both opened
     read-only here and closed when the server stops; ``host`` is the address it is bound to
-    (with localhost and ``serve.allowed_hosts``, the Host names it answers)."""
+    (with localhost and ``serve.allowed_hosts``, the Host names it answers); ``processes``:
+    how many server processes share ``serve.memory_limit`` (see :mod:`opwatch.web.workers`)."""
     app = FastAPIOffline(
         title="opwatch",
         version=__version__,
@@ -38,7 +40,7 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
         static_url="/static/docs",
     )
     app.state.reader = ResultsReader.of_settings(
-        _reading(settings), timeout=settings.serve.request_seconds, read_only=True
+        _reading(settings, processes), timeout=settings.serve.request_seconds, read_only=True
     )
     app.state.settings = settings
     app.state.rendered_pages = pages.RenderedPages()
@@ -56,18 +58,25 @@ def create_app(settings: Settings, host: str = "127.0.0.1") -> FastAPI:
     return app
 
 
-def _reading(settings: Settings) -> Settings:
-    """``settings`` with the engine's memory limit the server's (``serve.memory_limit``)."""
-    engine = settings.engine.model_copy(update={"memory_limit": settings.serve.memory_limit})
+def _reading(settings: Settings, processes: int) -> Settings:
+    """``settings`` with the engine's memory limit this process's share of the server's
+    (``serve.memory_limit``)."""
+    limit = memory_share(settings.serve.memory_limit, processes)
+    engine = settings.engine.model_copy(update={"memory_limit": limit})
     return settings.model_copy(update={"engine": engine})
+
+
+def close_app(app: FastAPI) -> None:
+    """Release the alert store's connections and the reads of an app from :func:`create_app`."""
+    app.state.alert_store.close()
+    app.state.reader.close()
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Release the alert store's connections and the reads when the server stops."""
+    """Release what the app holds when the server stops."""
     yield
-    app.state.alert_store.close()
-    app.state.reader.close()
+    close_app(app)
 
 
 async def _not_found(request: Request, error: Exception) -> Response:
