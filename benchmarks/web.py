@@ -386,6 +386,7 @@ def direct_query(results: Results, filters: list[dict[str, str]]) -> Figures:
             series=False,
             packed=None,  # the filters name configured percentiles (rows) or means
             packed_parameter=PACKED_PARAMETER,
+            exclude_packed=False,
         )[0]
         return lambda: connection.execute(sql, list(wanted.values())).fetchall()
 

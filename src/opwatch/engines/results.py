@@ -118,11 +118,11 @@ class ResultWrites(ABC):
 @dataclass(frozen=True)
 class PackedLists:
     """How a table packs values into lists (the statistics' unconfigured percentiles): rows
-    whose ``marker`` column is ``marker_value`` hold, in each list column, the value of the
-    number column it stands for at positions 1 … ``size``, the position being the value of
-    ``marker``. A serving copy stores them expanded, one row each, so that a point read
-    filters rows instead of opening lists; the list columns stay, NULL, so a copy has its
-    table's columns."""
+    whose ``marker`` column is ``marker_value`` hold, in each list column, the values of the
+    number column it stands for, at positions 1 … ``size`` (NULL: no value there). A serving
+    copy stores them expanded, a row per value whose ``marker`` is its position, so that a
+    point read filters rows instead of opening lists; the list columns stay, NULL, so a copy
+    has its table's columns."""
 
     marker: str
     marker_value: str
