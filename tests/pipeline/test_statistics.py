@@ -294,3 +294,26 @@ def test_bootstrap_runs_give_the_same_points_with_their_own_intervals(
     bounded = own.dropna(subset=["lower"])
     assert len(bounded) > 0.5 * len(own)
     assert not np.allclose(bounded["lower"], bounded["lower_analytic"], equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    ("method", "from_sums"), [("auto", True), ("analytic", True), ("bootstrap", False)]
+)
+def test_histogram_statistics_come_from_sums_unless_bootstrapped(
+    telemetry: GeneratedData, tmp_path: Path, method: str, from_sums: bool
+) -> None:
+    """The engine's per-bucket sums serve the analytic histogram statistics; a bootstrap
+    needs the clients (the values are checked against the oracle above, both ways)."""
+    from opwatch.engines import create_engine
+    from opwatch.pipeline.statistics import _Computation
+    from opwatch.pipeline.statistics_rows import Rows
+
+    project = load_project(demo_project_path())
+    project = dataclasses.replace(project, statistics=StatisticsSettings(interval_method=method))
+    engine = create_engine(settings_for(telemetry, tmp_path / "results"))
+    try:
+        rows = Rows(("branch",))
+        computation = _Computation(engine, project, days(telemetry)[0], ("branch",), rows)
+        assert computation._histograms_from_sums() is from_sums
+    finally:
+        engine.close()

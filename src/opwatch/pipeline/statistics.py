@@ -27,10 +27,16 @@ import numpy as np
 from opwatch.config.resolved import Metric, Project, result_table
 from opwatch.engines.base import Engine
 from opwatch.pipeline.metadata import branches
-from opwatch.pipeline.statistics_input import LongHistograms, floats, group_bounds
+from opwatch.pipeline.statistics_input import (
+    LongHistograms,
+    floats,
+    group_bounds,
+    histogram_sums,
+)
 from opwatch.pipeline.statistics_rows import PACKED_LISTS, Rows
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
+from opwatch.stats.histogram_sums import HistogramSums
 from opwatch.stats.intervals import Estimates, IntervalMethod, IntervalSettings
 from opwatch.stats.registry import BootstrapTotals, HistogramSample, ScalarSample, statistic
 
@@ -214,14 +220,22 @@ class _Computation:
     # --- histograms ------------------------------------------------------------------------
 
     def histograms(self) -> None:
-        """Statistics of every histogram metric, group by group."""
+        """Statistics of every histogram metric: from per-group sums the engine adds up when
+        every statistic asked for has an analytic form that needs no more (see
+        :mod:`opwatch.stats.histogram_sums`), else from the clients' rows, group by group."""
         table = result_table(self.project.slug, "histogram")
         if not self.engine.reads.has_results(table):
             return
         keys = (*self.keys[:-1], "probe", self.keys[-1])
+        group_keys = self._group_keys(table, "probe", histogram=True)
+        if self._histograms_from_sums():
+            query = self._query("statistics_histogram_sums", table, keys=keys)
+            data = self.engine.reads.read_columns(query, self.parameters)
+            summed = self._summed_batches(histogram_sums(data, group_keys, self._layout))
+            self._emit_histograms(group_keys, [(0, 0)] * len(group_keys), summed, None, {})
+            return
         query = self._query("statistics_histograms", table, keys=keys)
         data = self.engine.reads.read_columns(query, self.parameters)
-        group_keys = self._group_keys(table, "probe", histogram=True)
         group_ids = np.asarray(data[GROUP_COLUMN])
         probe_names = sorted({str(key[-2]) for key in group_keys})
         probe_of_group = np.asarray([probe_names.index(str(key[-2])) for key in group_keys])
@@ -239,6 +253,44 @@ class _Computation:
         for index, name in enumerate(probe_names):
             groups = np.flatnonzero(probe_of_group == index).tolist()
             batches |= self._histogram_batches(name, groups, long, layouts[name])
+        self._emit_histograms(group_keys, bounds, batches, long, layouts)
+
+    def _histograms_from_sums(self) -> bool:
+        """Whether every histogram metric's statistics come from per-group sums: each has a
+        form for every group at once (not bootstrapped) that sums serve."""
+        for metric in self.project.metrics:
+            if metric.type != "histogram":
+                continue
+            for name, _ in _histogram_statistics(metric):
+                computed = statistic(name, "histogram")
+                if not (computed.summed and computed.groups_at_once(self.settings)):
+                    return False
+        return True
+
+    def _summed_batches(
+        self, sums: dict[str, tuple[list[int], HistogramSums]]
+    ) -> dict[tuple[int, str], Estimates]:
+        """Every histogram statistic of every group, from each metric's sums."""
+        batches: dict[tuple[int, str], Estimates] = {}
+        for metric_name, (groups, summed) in sums.items():
+            metric = self._metric(metric_name)
+            for name, parameters in _histogram_statistics(metric) if metric else []:
+                computed = statistic(name, "histogram")
+                found = computed.estimate_from_sums(summed, parameters, self.settings)
+                for group, values in zip(groups, found, strict=True):
+                    batches[group, name] = values
+        return batches
+
+    def _emit_histograms(
+        self,
+        group_keys: list[tuple[Any, ...]],
+        bounds: list[tuple[int, int]],
+        batches: dict[tuple[int, str], Estimates],
+        long: LongHistograms | None,
+        layouts: dict[str, tuple[np.ndarray, np.ndarray, float]],
+    ) -> None:
+        """Each group's histogram statistics (from ``batches``, else computed from ``long``,
+        the clients), then the branches compared, cell by cell."""
         group_index = 0
         for cell in self._cells(group_keys, bounds):
             metric_name = str(cell[0][0][-2])
@@ -246,7 +298,6 @@ class _Computation:
             if metric is None:
                 group_index += len(cell)
                 continue
-            lower, upper, scale = layouts[metric_name]
             estimates: dict[tuple[str, str], dict[str, Estimates]] = {}
             for key, _ in cell:
                 group_key = (*key[:-2], key[-1])
@@ -254,12 +305,15 @@ class _Computation:
                 for name, parameters in _histogram_statistics(metric):
                     computed = statistic(name, "histogram")
                     found = batches.get((group_index, name))
-                    if found is None:
+                    if found is None and long is not None:
+                        lower, upper, scale = layouts[metric_name]
                         sample = sample or HistogramSample(
                             long.matrix([group_index], lower, scale)[0], lower, upper
                         )
                         rng = self.settings.rng(group_key, metric_name, name)
                         found = computed.estimate(sample, parameters, self.settings, rng)
+                    if found is None:
+                        continue
                     compared = computed.compared(found, parameters)
                     estimates.setdefault((metric_name, name), {})[key[-1]] = compared
                     rows_of = computed.row_parameters(parameters)

@@ -2,18 +2,20 @@
 
 The engine returns a day's rows sorted by group id (and client within a group): a group is a
 ``(start, end)`` slice of every column. Histograms come in long format, one row per (client,
-bucket), and become dense client x bucket matrices here, a chunk of groups at a time.
+bucket), and become dense client x bucket matrices here, a chunk of groups at a time — or, when
+the statistics need no more, as the engine's per-(group, bucket) sums, groups x buckets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 
 from opwatch.stats.histogram_math import dense_matrix
+from opwatch.stats.histogram_sums import HistogramSums
 
 
 class LongHistograms:
@@ -81,3 +83,41 @@ def floats(column: Any) -> np.ndarray:
     if isinstance(column, np.ma.MaskedArray):
         return np.ma.filled(column.astype(np.float64), np.nan)
     return np.asarray(column, dtype=np.float64)
+
+
+Layout = tuple[np.ndarray, np.ndarray, float]
+"""A metric's bucket lower and upper bounds in the reported unit, and the stored unit's scale."""
+
+
+def histogram_sums(
+    data: dict[str, Any],
+    group_keys: list[tuple[Any, ...]],
+    layout_of: Callable[[str, np.ndarray], Layout],
+) -> dict[str, tuple[list[int], HistogramSums]]:
+    """The engine's per-(group, bucket) sums (``statistics_histogram_sums``) as each metric's
+    :class:`HistogramSums`, with the group ids they are of. The metric of a group is its
+    key's next-to-last value (the probe); its layout comes from ``layout_of(metric, the
+    bucket keys it has)``, as for client rows."""
+    group_ids = np.asarray(data["opwatch_group"], dtype=np.int64)
+    buckets = floats(data["bucket"])
+    columns = {name: floats(data[name]) for name in ("shares", "squares", "cross", "clients")}
+    metric_of_group = np.asarray([str(key[-2]) for key in group_keys], dtype=object)
+    found: dict[str, tuple[list[int], HistogramSums]] = {}
+    for metric in sorted(set(metric_of_group.tolist())):
+        groups = np.flatnonzero(metric_of_group == metric)
+        rows = np.isin(group_ids, groups)
+        lower, upper, scale = layout_of(metric, buckets[rows])
+        row_of = np.searchsorted(groups, group_ids[rows])
+        column = np.searchsorted(lower, buckets[rows] / scale)
+        cells = {}
+        for name in ("shares", "squares", "cross"):
+            matrix = np.zeros((groups.size, lower.size))
+            np.add.at(matrix, (row_of, column), columns[name][rows])
+            cells[name] = matrix
+        clients = np.zeros(groups.size)
+        clients[row_of] = columns["clients"][rows]
+        summed = HistogramSums(
+            clients, cells["shares"], cells["squares"], cells["cross"], lower, upper
+        )
+        found[metric] = (groups.tolist(), summed)
+    return found

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -120,17 +121,16 @@ class Rows:
         rows_of: frozenset[str],
     ) -> Estimates:
         """Pack the values of integer percentiles not in ``rows_of``; the rest stay rows."""
-        positions = np.asarray([_position(name, rows_of) for name in estimates.parameters])
-        packed = positions > 0
-        if not packed.any():
+        packed, positions, kept = _packing(tuple(estimates.parameters), rows_of)
+        if not positions.size:
             return estimates
         lists = np.full((len(NUMBER_COLUMNS), PACKED_SIZE), np.nan, dtype=np.float32)
         for row, numbers in enumerate((estimates.points, estimates.lower, estimates.upper)):
-            lists[row, positions[packed] - 1] = numbers[packed]
+            lists[row, positions] = numbers[packed]
         if self.packed is None:
             self.packed = Rows(self.keys)
         self.packed._add_lists(key, what, lists)
-        return estimates.take(np.flatnonzero(~packed))
+        return estimates.take(kept)
 
     def _add_lists(self, key: Sequence[Any], what: tuple[str, str], lists: np.ndarray) -> None:
         runs = zip((*self.keys, "metric", "statistic"), (*key, *what), strict=True)
@@ -182,6 +182,18 @@ class Rows:
 
 
 LIST_TYPE = pa.list_(pa.float32())
+
+
+@lru_cache(maxsize=1024)
+def _packing(
+    parameters: tuple[str | None, ...], rows_of: frozenset[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Which of ``parameters`` are packed (a mask), their list indexes (0-based), and the
+    indexes of the others: computed once per parameter list, as every group of a statistic
+    has the same one."""
+    positions = np.asarray([_position(name, rows_of) for name in parameters], dtype=np.int64)
+    packed = positions > 0
+    return packed, positions[packed] - 1, np.flatnonzero(~packed)
 
 
 def _position(parameter: str | None, rows_of: frozenset[str]) -> int:

@@ -15,6 +15,11 @@ import numpy as np
 
 from opwatch.stats.grouped import grouped_histogram_percentiles, grouped_mean_histograms
 from opwatch.stats.histogram_math import cdf_at, histogram_percentiles, percentiles_of_many
+from opwatch.stats.histogram_sums import (
+    HistogramSums,
+    histogram_percentiles_from_sums,
+    mean_histograms_from_sums,
+)
 from opwatch.stats.intervals import (
     NONE,
     Estimates,
@@ -93,6 +98,14 @@ class MeanHistogram(Statistic):
         """Every group at once, with analytic intervals."""
         return grouped_mean_histograms(data, bounds, settings)
 
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: HistogramSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> list[Estimates]:
+        """Every group from its sums, with analytic intervals."""
+        return mean_histograms_from_sums(sums, settings)
+
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """None: bucket by bucket differences say little; the percentiles are compared."""
         return NONE
@@ -127,6 +140,15 @@ class HistogramPercentile(Statistic):
         """Every group at once, with Woodruff's intervals."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return grouped_histogram_percentiles(data, bounds, percentiles, settings)
+
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: HistogramSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> list[Estimates]:
+        """Every group from its sums, with Woodruff's intervals."""
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return histogram_percentiles_from_sums(sums, percentiles, settings)
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""

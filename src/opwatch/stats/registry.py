@@ -141,6 +141,17 @@ class Statistic(ABC):
         """
         raise NotImplementedError(f"{self.name} is computed group by group")
 
+    summed: ClassVar[bool] = False
+    """Whether :meth:`estimate_from_sums` gives the analytic path from per-group sums (a
+    histogram statistic: see :mod:`opwatch.stats.histogram_sums`)."""
+
+    def estimate_from_sums(
+        self, sums: Any, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> list[Estimates]:
+        """Every group's values from ``sums`` (a HistogramSums), when :attr:`summed`; they
+        must equal :meth:`estimate_groups`'s (tests check it)."""
+        raise NotImplementedError(f"{self.name} needs the clients' values")
+
     def groups_at_once(self, settings: IntervalSettings) -> bool:
         """Whether :meth:`estimate_groups` serves these settings: it computes the analytic
         path only, so not when every group is bootstrapped."""
