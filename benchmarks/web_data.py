@@ -154,8 +154,9 @@ def build(results: Results) -> int:
     from opwatch.config.resolved import result_table
     from opwatch.engines import create_engine
     from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE
+    from opwatch.pipeline.serving import serving_order
     from opwatch.pipeline.state import RunState
-    from opwatch.pipeline.statistics import STATISTICS_ORDER, serving_order
+    from opwatch.pipeline.statistics import STATISTICS_ORDER
 
     engine = create_engine(results_settings(results))
     try:

@@ -311,7 +311,7 @@ def publish_serving_copies(results: Path) -> None:
     from opwatch.config.resolved import result_table
     from opwatch.config.settings import EngineSettings, Settings
     from opwatch.engines.duckdb import DuckDBEngine
-    from opwatch.pipeline.statistics import serving_order
+    from opwatch.pipeline.serving import serving_order
     from opwatch.pipeline.statistics_rows import PACKED_LISTS
 
     engine = DuckDBEngine(Settings(engine=EngineSettings(results=results)))

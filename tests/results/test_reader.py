@@ -18,7 +18,7 @@ from opwatch.demo import demo_project_path
 from opwatch.engines.duckdb import DuckDBEngine
 from opwatch.engines.storage import SERVING_ROWS, ResultStore
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, project_row
-from opwatch.pipeline.statistics import publish_serving
+from opwatch.pipeline.serving import publish_serving
 from opwatch.pipeline.statistics_rows import Rows
 from opwatch.results import ResultsReader, StatisticsFilter
 from opwatch.results.models import InvalidQueryError

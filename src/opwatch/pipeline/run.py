@@ -25,8 +25,9 @@ from opwatch.engines.base import Engine
 from opwatch.errors import EngineError, OpwatchError, RenderError
 from opwatch.pipeline.database import now
 from opwatch.pipeline.metadata import PROJECTS_COLUMNS, PROJECTS_TABLE, config_hash, project_row
+from opwatch.pipeline.serving import publish_serving
 from opwatch.pipeline.state import FAILED, SUCCESS, DayRun, RunState
-from opwatch.pipeline.statistics import StatisticsStep, publish_serving
+from opwatch.pipeline.statistics import StatisticsStep
 from opwatch.sql.plan import plan_run
 
 log = logging.getLogger("opwatch.run")

@@ -1,9 +1,10 @@
 """The statistics step: client-level result tables → ``<slug>_statistics``.
 
 For each day a run just wrote, the client rows are read back from the engine in bulk (one
-query per table, sorted so that each group is a contiguous slice), every statistic the project
-asks for is computed per group (or for all groups at once, where a statistic can), and the
-branch comparisons per cell:
+query per table, sorted so that each group is a contiguous slice) — or, for histogram
+statistics with an analytic form, only the per-group sums the engine adds up
+(:mod:`opwatch.stats.histogram_sums`) —, every statistic the project asks for is computed per
+group (or for all groups at once, where a statistic can), and the branch comparisons per cell:
 
 - a *group* is one branch x x-axis value (submission date, and build for build-id projects) x
   dimension values; scalar metrics of a group come as aligned columns, one row per client;
@@ -33,7 +34,7 @@ from opwatch.pipeline.statistics_input import (
     group_bounds,
     histogram_sums,
 )
-from opwatch.pipeline.statistics_rows import PACKED_LISTS, Rows
+from opwatch.pipeline.statistics_rows import Rows
 from opwatch.stats.buckets import BucketLayout, layout_from_definition
 from opwatch.stats.comparison import compare
 from opwatch.stats.histogram_sums import HistogramSums
@@ -72,30 +73,6 @@ def reference_branch(project: Project) -> str | None:
     return next((usual for usual in ("control", "disabled") if usual in names), names[0])
 
 
-def serving_order(dimensions: tuple[str, ...]) -> tuple[str, ...]:
-    """The order of a statistics table's serving copy: a chart's series — one metric,
-    statistic and parameter, the branches or their comparisons, one value per dimension,
-    along the x-axis — is a contiguous run of rows."""
-    order = ("metric", "statistic", "parameter", "comparison", *dimensions, "branch")
-    return (*order, "submission_date", "build_id")
-
-
-def publish_serving(engine: Engine, project: Project) -> None:
-    """Publish the serving copy of ``project``'s statistics (when they changed), in
-    :func:`serving_order`, with the dimensions' and branches' values counted for the
-    dashboard's controls. A build-id dashboard reads the latest day only (it holds every
-    build of the window). The packed percentiles are rows in the copy: a chart's read of one
-    of them filters rows by parameter instead of opening every group's lists."""
-    dimensions = tuple(project.population.dimensions)
-    engine.results.write_serving(
-        result_table(project.slug, "statistics"),
-        order_by=serving_order(dimensions),
-        facets=(*dimensions, "branch"),
-        latest_only=project.xaxis == "build_id",
-        packed=PACKED_LISTS,
-    )
-
-
 class StatisticsStep:
     """Computes and writes the statistics of a project's days."""
 
@@ -114,14 +91,8 @@ class StatisticsStep:
             computation.scalars()
             computation.histograms()
         table = rows.table()
-        order = (
-            "metric",
-            "statistic",
-            "parameter",
-            "branch",
-        )  # a read of one metric skips the rest
         self.engine.results.write_rows(
-            result_table(project.slug, "statistics"), table, days, order_by=order
+            result_table(project.slug, "statistics"), table, days, order_by=STATISTICS_ORDER
         )
         return int(table.num_rows)
 
