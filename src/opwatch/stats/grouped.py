@@ -139,13 +139,26 @@ def grouped_mean_histograms(
     """The analytic ``histogram`` statistic of every group of stacked client rows."""
     sizes, _, means = _group_moments(sample.shares, bounds)
     se = _group_standard_errors(sample.shares, bounds, means)
+    return mean_histogram_estimates(sizes, means, se, sample.lower, settings)
+
+
+def mean_histogram_estimates(
+    sizes: np.ndarray,
+    means: np.ndarray,
+    se: np.ndarray,
+    bucket_lower: np.ndarray,
+    settings: IntervalSettings,
+) -> list[Estimates]:
+    """The ``histogram`` statistic of groups of ``sizes`` clients with mean histograms
+    ``means`` and their standard errors (groups x buckets): each non-empty bucket's mean with
+    a normal interval clipped to [0, 1]; no interval for a single client."""
     half = settings.z * se
     lower = np.maximum(means - half, 0.0)
     upper = np.minimum(means + half, 1.0)
     results = []
     for index in range(sizes.size):
         filled = np.flatnonzero(means[index] > 0)
-        names = parameter_names(sample.lower[filled])
+        names = parameter_names(bucket_lower[filled])
         if sizes[index] < 2:
             results.append(no_interval(names, means[index, filled]))
             continue

@@ -82,19 +82,28 @@ def cdf_at(
     giving each row's group (stacked clients of many groups, each at its group's points).
     """
     matrix = np.atleast_2d(shares)
-    points = np.asarray(x, dtype=np.float64)
-    bucket = np.searchsorted(lower_bounds, points, side="right") - 1
-    inside = np.clip(bucket, 0, lower_bounds.size - 1)
-    width = upper_bounds[inside] - lower_bounds[inside]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.where(width > 0, (points - lower_bounds[inside]) / width, 1.0)
-    fraction = np.where(bucket < 0, 0.0, np.clip(fraction, 0.0, 1.0))
+    inside, fraction = bucket_fractions(lower_bounds, upper_bounds, x)
     if row_of is not None:
         inside, fraction = inside[row_of], fraction[row_of]
     cumulative = np.cumsum(matrix, axis=1)
     rows = np.arange(matrix.shape[0])[:, None]
     before = np.where(inside > 0, cumulative[rows, np.maximum(inside - 1, 0)], 0.0)
     return np.asarray(before + fraction * matrix[rows, inside])
+
+
+def bucket_fractions(
+    lower_bounds: np.ndarray, upper_bounds: np.ndarray, x: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The bucket each point of ``x`` lies in and the fraction of the bucket's width below
+    it (0 before the first bucket, 1 in the overflow bucket): where a client's CDF at the
+    point is its cumulative share before the bucket plus that fraction of the bucket's."""
+    points = np.asarray(x, dtype=np.float64)
+    bucket = np.searchsorted(lower_bounds, points, side="right") - 1
+    inside = np.clip(bucket, 0, lower_bounds.size - 1)
+    width = upper_bounds[inside] - lower_bounds[inside]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(width > 0, (points - lower_bounds[inside]) / width, 1.0)
+    return inside, np.where(bucket < 0, 0.0, np.clip(fraction, 0.0, 1.0))
 
 
 def dense_matrix(

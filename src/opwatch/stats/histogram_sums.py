@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from opwatch.stats.histogram_math import percentiles_of_many
+from opwatch.stats.grouped import mean_histogram_estimates
+from opwatch.stats.histogram_math import bucket_fractions, percentiles_of_many
 from opwatch.stats.intervals import Estimates, IntervalSettings, no_interval
 from opwatch.stats.registry import parameter_names
 
@@ -80,27 +81,8 @@ def _standard_errors(n: np.ndarray, total: np.ndarray, squares: np.ndarray) -> n
 def mean_histograms_from_sums(sums: HistogramSums, settings: IntervalSettings) -> list[Estimates]:
     """The analytic ``histogram`` statistic of every group: each non-empty bucket's mean
     share with a normal interval clipped to [0, 1]."""
-    means = sums.means()
     se = _standard_errors(sums.clients[:, None], sums.shares, sums.squares)
-    half = settings.z * se
-    lower, upper = np.maximum(means - half, 0.0), np.minimum(means + half, 1.0)
-    results = []
-    for index, clients in enumerate(sums.clients):
-        filled = np.flatnonzero(means[index] > 0)
-        names = parameter_names(sums.lower[filled])
-        if clients < 2:
-            results.append(no_interval(names, means[index, filled]))
-            continue
-        results.append(
-            Estimates(
-                names,
-                means[index, filled],
-                lower[index, filled],
-                upper[index, filled],
-                se=se[index, filled],
-            )
-        )
-    return results
+    return mean_histogram_estimates(sums.clients, sums.means(), se, sums.lower, settings)
 
 
 def histogram_percentiles_from_sums(
@@ -110,7 +92,7 @@ def histogram_percentiles_from_sums(
     means = sums.means()
     q = percentiles / 100.0
     points = percentiles_of_many(sums.lower, sums.upper, means, q)
-    bucket, fraction = _buckets_of(sums.lower, sums.upper, points)
+    bucket, fraction = bucket_fractions(sums.lower, sums.upper, points)
     rows = np.arange(means.shape[0])[:, None]
     cdf_before = np.cumsum(sums.shares, axis=1) - sums.shares
     square_before = np.cumsum(2 * sums.cross + sums.squares, axis=1) - (
@@ -136,17 +118,3 @@ def histogram_percentiles_from_sums(
         se = (upper[index] - lower[index]) / (2 * settings.z)
         results.append(Estimates(names, points[index], lower[index], upper[index], se=se))
     return results
-
-
-def _buckets_of(
-    lower: np.ndarray, upper: np.ndarray, points: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """The bucket each point lies in and its fraction of the bucket's width, as
-    :func:`~opwatch.stats.histogram_math.cdf_at` finds them."""
-    found = np.searchsorted(lower, points, side="right") - 1
-    inside = np.clip(found, 0, lower.size - 1)
-    width = upper[inside] - lower[inside]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.where(width > 0, (points - lower[inside]) / width, 1.0)
-    fraction = np.where(found < 0, 0.0, np.clip(fraction, 0.0, 1.0))
-    return inside, fraction
