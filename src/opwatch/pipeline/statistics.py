@@ -276,15 +276,14 @@ class _Computation:
                 for name, parameters in _histogram_statistics(metric):
                     computed = statistic(name, "histogram")
                     found = batches.get((group_index, name))
-                    if found is None and long is not None:
+                    if found is None:  # only the clients' path leaves values to compute
+                        assert long is not None, "sums give every group's values"
                         lower, upper, scale = layouts[metric_name]
                         sample = sample or HistogramSample(
                             long.matrix([group_index], lower, scale)[0], lower, upper
                         )
                         rng = self.settings.rng(group_key, metric_name, name)
                         found = computed.estimate(sample, parameters, self.settings, rng)
-                    if found is None:
-                        continue
                     compared = computed.compared(found, parameters)
                     estimates.setdefault((metric_name, name), {})[key[-1]] = compared
                     rows_of = computed.row_parameters(parameters)

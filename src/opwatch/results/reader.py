@@ -202,10 +202,9 @@ class ResultsReader:
         packed: list[Any] | None,
         series: int | None = None,
     ) -> list[tuple[Any, ...]]:
-        """The rows of the read (from the serving copy's ``series`` if given); ``packed``:
-        the values the packed rows' part binds, if it is read."""
-        number = [] if series is None else [series]
-        bound = [*values, *number, *([] if packed is None else [*packed, *number])]
+        """The rows of the read (from the serving copy's ``series`` if given, which holds no
+        packed rows); ``packed``: the values the packed rows' part binds, if it is read."""
+        bound = [*values, *([] if series is None else [series]), *(packed or [])]
         query = self.reads.statements("results_statistics", series=series is not None, **context)
         key = ("statistics", query[0], *bound)
         rows: list[tuple[Any, ...]] = self._cached(

@@ -49,21 +49,6 @@ class HistogramSums:
     upper: np.ndarray
     """Bucket upper bounds (the overflow bucket's is its lower bound)."""
 
-    @classmethod
-    def of_clients(
-        cls, matrix: np.ndarray, bounds: list[tuple[int, int]], lower: np.ndarray, upper: np.ndarray
-    ) -> HistogramSums:
-        """The sums of stacked client rows (clients x buckets; group ``i`` is rows
-        ``bounds[i]``), computed as an engine does: for tests and small inputs."""
-        starts = np.asarray([start for start, _ in bounds], dtype=np.int64)
-        before = np.cumsum(matrix, axis=1) - matrix
-        sizes = np.asarray([end - start for start, end in bounds], dtype=np.float64)
-
-        def total(values: np.ndarray) -> np.ndarray:
-            return np.add.reduceat(values, starts, axis=0)
-
-        return cls(sizes, total(matrix), total(matrix**2), total(matrix * before), lower, upper)
-
     def means(self) -> np.ndarray:
         """Each group's mean histogram: groups x buckets."""
         with np.errstate(invalid="ignore", divide="ignore"):
