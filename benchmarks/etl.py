@@ -8,8 +8,13 @@ process limited to 2 threads, so its peak memory is its own:
 - ``scan``: one DuckDB scan of the columns the ETL reads (string lengths, scalar sums);
 - ``parse``: the same scan parsing every histogram with ``mozfun.hist.extract`` (the floor
   of any ETL that must read JSON histograms);
-- ``opwatch``: ``opwatch backfill`` of every day: population, per-client aggregation,
-  normalized histograms, the ``_scalar`` and ``_histogram`` tables written as Parquet;
+- ``etl``: the ETL alone of every day (``Runner(..., statistics=False)``): population,
+  per-client aggregation, normalized histograms, the ``_scalar`` and ``_histogram`` tables
+  written as Parquet;
+- ``statistics``: the statistics step alone over the tables ``etl`` wrote, a batch of days
+  at a time as a backfill does;
+- ``opwatch``: ``opwatch backfill`` of every day, from scratch: ETL + statistics (and the
+  serving copy, run state and ``projects_v1`` a run writes);
 - ``pandas``: a straightforward pandas implementation of the same two tables, day by day.
 
 Run: ``.venv/bin/python benchmarks/etl.py [--clients N] [--days N] [--skip-pandas]``.
@@ -23,6 +28,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -161,6 +167,56 @@ def step_parse(workload: Workload) -> None:
     connection.execute(f"SELECT sum({parsed}) FROM read_parquet('{workload.main_glob}')").fetchall()
 
 
+def step_etl(workload: Workload) -> None:
+    """The ETL alone of every day, from scratch, in this process."""
+    import shutil
+
+    from opwatch.config import load_project
+    from opwatch.config.settings import load_settings
+    from opwatch.engines import create_engine
+    from opwatch.pipeline import Runner, RunState
+
+    shutil.rmtree(workload.folder / "results", ignore_errors=True)
+    os.chdir(workload.folder)
+    settings = load_settings(Path("opwatch.toml"))
+    runner = Runner(
+        create_engine(settings),
+        RunState.in_folder(settings.engine.results),
+        settings.engine.batch_days,
+        statistics=False,
+    )
+    try:
+        result = runner.run(
+            [load_project(Path("opmon") / f"{SLUG}.toml")], _dates(workload), within_window=False
+        )
+    finally:
+        runner.engine.close()
+        runner.state.close()
+    if not result.ok:
+        raise SystemExit(f"the ETL failed: {result.projects}")
+
+
+def step_statistics(workload: Workload) -> None:
+    """The statistics step alone over the tables ``etl`` wrote, a batch of days at a time."""
+    from opwatch.config import load_project
+    from opwatch.config.settings import load_settings
+    from opwatch.engines import create_engine
+    from opwatch.pipeline.statistics import StatisticsStep
+
+    os.chdir(workload.folder)
+    settings = load_settings(Path("opwatch.toml"))
+    project = load_project(Path("opmon") / f"{SLUG}.toml")
+    engine = create_engine(settings)
+    try:
+        step = StatisticsStep(engine)
+        days = _dates(workload)
+        batch = settings.engine.batch_days
+        for start in range(0, len(days), batch):
+            step.run(project, tuple(days[start : start + batch]))
+    finally:
+        engine.close()
+
+
 def step_opwatch(workload: Workload) -> None:
     """``opwatch backfill`` of every day, from scratch, in this process (its memory counted)."""
     import shutil
@@ -211,6 +267,8 @@ def step_pandas(workload: Workload) -> None:
 STEPS: dict[str, Callable[[Workload], None]] = {
     "scan": step_scan,
     "parse": step_parse,
+    "etl": step_etl,
+    "statistics": step_statistics,
     "opwatch": step_opwatch,
     "pandas": step_pandas,
 }
@@ -218,6 +276,12 @@ STEPS: dict[str, Callable[[Workload], None]] = {
 
 def _duckdb() -> duckdb.DuckDBPyConnection:
     return duckdb.connect(config={"threads": THREADS})
+
+
+def _dates(workload: Workload) -> list[date]:
+    """Every generated day, in order."""
+    start, end = (date.fromisoformat(day) for day in _period(workload))
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
 
 def _period(workload: Workload) -> tuple[str, str]:
@@ -242,18 +306,19 @@ def report(workload: Workload, steps: list[str]) -> Table:
     marker = json.loads((workload.folder / "generated.json").read_text())
     pings = marker["rows"]["main"]
     results = {step: measure(step, workload) for step in steps}
-    scan_seconds = results["scan"][0]
+    scan_seconds, parse_seconds = results["scan"][0], results["parse"][0]
     table = Table(
         title=f"ETL of {pings:,} pings, {workload.clients:,} clients, {workload.days} days, "
         f"{len(SCALARS)} scalars + {len(HISTOGRAMS)} histograms, {THREADS} threads"
     )
-    for column in ("step", "wall s", "x scan", "peak MB", "pings/s"):
+    for column in ("step", "wall s", "x scan", "x parse", "peak MB", "pings/s"):
         table.add_column(column, justify="left" if column == "step" else "right")
     for step, (seconds, peak) in results.items():
         table.add_row(
             step,
             f"{seconds:.1f}",
             f"{seconds / scan_seconds:.1f}",
+            f"{seconds / parse_seconds:.1f}",
             f"{peak:,.0f}",
             f"{pings / seconds:,.0f}",
         )
@@ -280,7 +345,8 @@ def main() -> None:
     Console().print(
         f"data: {generated['rows']['main']:,} pings generated in {generated['seconds']:.0f} s"
     )
-    steps = ["scan", "parse", "opwatch"] + ([] if arguments.skip_pandas else ["pandas"])
+    steps = ["scan", "parse", "etl", "statistics", "opwatch"]
+    steps += [] if arguments.skip_pandas else ["pandas"]
     Console().print(report(workload, steps))
 
 

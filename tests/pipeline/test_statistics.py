@@ -305,7 +305,8 @@ def test_histogram_statistics_come_from_sums_unless_bootstrapped(
     """The engine's per-bucket sums serve the analytic histogram statistics; a bootstrap
     needs the clients (the values are checked against the oracle above, both ways)."""
     from opwatch.engines import create_engine
-    from opwatch.pipeline.statistics import _Computation
+    from opwatch.pipeline.statistics_day import DayStatistics
+    from opwatch.pipeline.statistics_histograms import histograms_from_sums
     from opwatch.pipeline.statistics_rows import Rows
 
     project = load_project(demo_project_path())
@@ -313,7 +314,7 @@ def test_histogram_statistics_come_from_sums_unless_bootstrapped(
     engine = create_engine(settings_for(telemetry, tmp_path / "results"))
     try:
         rows = Rows(("branch",))
-        computation = _Computation(engine, project, days(telemetry)[0], ("branch",), rows)
-        assert computation._histograms_from_sums() is from_sums
+        computation = DayStatistics(engine, project, days(telemetry)[0], ("branch",), rows)
+        assert histograms_from_sums(computation) is from_sums
     finally:
         engine.close()

@@ -48,12 +48,15 @@ class DuckDBEngine(Engine):
         self._connection: duckdb.DuckDBPyConnection | None = None
         self._tables: TableMap | None = None
         self._staging: Path | None = None
-        self._reads = ReadDatabase(self.store, self.statements, settings.engine.memory_limit)
+        self._reads = ReadDatabase(
+            self.store, self.statements, settings.engine.memory_limit, settings.engine.threads
+        )
         self._results = ParquetWrites(self.store, self.statements, self._session_config())
 
     @property
     def reads(self) -> ReadDatabase:
-        """Where results are read (a server's threads at once)."""
+        """Where results are read: by a run's statistics step with the engine's threads, or
+        by a server's threads at once (after :meth:`ReadDatabase.serve_requests`)."""
         return self._reads
 
     @property

@@ -1,8 +1,9 @@
 """The DuckDB engine's read side: one in-memory database that every read of results shares.
 
-Reads come from a server's threads, each on a cursor of its own (DuckDB releases the GIL while
-a query runs, so they run in parallel up to the cores). Each result table a query names is a
-view, made again whenever the table's version token changes:
+Reads come from a server's threads, each on a cursor of its own with one DuckDB thread
+(DuckDB releases the GIL while a query runs, so they run in parallel up to the cores), or from
+a run's statistics step, one at a time with the engine's threads. Each result table a query
+names is a view, made again whenever the table's version token changes:
 
 - over the table's **serving copy** when the run published one for the current version
   (``serving/<table>.duckdb``: the rows in a DuckDB file of their own, sorted by series),
@@ -48,10 +49,14 @@ class ReadDatabase(ResultReads):
         store: ResultStore,
         statements: Statements,
         memory_limit: str | None = None,
+        threads: int | None = None,
     ) -> None:
         self.store = store
         self._statements = statements
         self.memory_limit = memory_limit
+        self.threads = threads
+        """DuckDB threads per query (None: every core): a run's statistics reads use the
+        engine's threads; a server's reads one each (see :meth:`serve_requests`)."""
         self._database: duckdb.DuckDBPyConnection | None = None
         self._made: dict[str, tuple[str, bool]] = {}
         """Table → the version its view was made at, and whether over the serving copy."""
@@ -130,6 +135,13 @@ class ReadDatabase(ResultReads):
         self._facts[table] = facts
         return facts
 
+    def serve_requests(self) -> None:
+        """One DuckDB thread per read: a server's threads read in parallel."""
+        with self._lock:
+            self.threads = 1
+            if self._database is not None:
+                self._database.execute("SET threads = 1")
+
     def close(self) -> None:
         """Drop the database (views only: nothing to remove from disk)."""
         with self._lock:
@@ -139,9 +151,10 @@ class ReadDatabase(ResultReads):
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._database is None:
-            # one DuckDB thread per read (the server's threads read in parallel), footers of
-            # unchanged files kept between reads, no spilling to disk
-            config: dict[str, Any] = {"threads": 1, "temp_directory": ""}
+            # footers of unchanged files kept between reads, no spilling to disk
+            config: dict[str, Any] = {"temp_directory": ""}
+            if self.threads:
+                config["threads"] = self.threads
             if self.memory_limit:
                 config["memory_limit"] = self.memory_limit
             self._database = duckdb.connect(":memory:", config=config)

@@ -52,6 +52,10 @@ class ResultReads(ABC):
     def has_results(self, table: str) -> bool:
         """Whether result table ``table`` holds any rows."""
 
+    def serve_requests(self) -> None:  # noqa: B027 - most readers have nothing to tune
+        """Reads will come from a server's threads at once (not from one run): a reader
+        that divides its cores between queries gives each query a share."""
+
     def table_version(self, table: str) -> str | None:
         """A token that changes whenever ``table`` does (None: unknown, do not cache)."""
         return None

@@ -66,7 +66,9 @@ class ResultsReader:
         web app and the alert manager read, without opening a session that runs SQL
         (``read_only``: nor writing anything, the run state's database included)."""
         state = RunState.reading(settings) if read_only else RunState.of_settings(settings)
-        return cls(create_engine(settings).reads, state, timeout=timeout)
+        reads = create_engine(settings).reads
+        reads.serve_requests()
+        return cls(reads, state, timeout=timeout)
 
     def close(self) -> None:
         """Release the reads' sessions and sorted copies."""

@@ -16,14 +16,9 @@ from typing import Any
 import numpy as np
 
 from opwatch.stats.histogram_math import cdf_at, percentiles_of_many
-from opwatch.stats.intervals import (
-    NONE,
-    Estimates,
-    IntervalSettings,
-    no_interval,
-    order_statistic_ranks,
-)
+from opwatch.stats.intervals import Estimates, IntervalSettings, no_interval
 from opwatch.stats.registry import HistogramSample, parameter_names
+from opwatch.stats.scalar_sums import OrderStatistics, percentiles_from_order
 
 
 def grouped_percentile_estimates(
@@ -33,7 +28,9 @@ def grouped_percentile_estimates(
     percentiles: np.ndarray,
     settings: IntervalSettings,
 ) -> list[Estimates]:
-    """The analytic ``percentiles`` of ``column``'s slices ``bounds``, one Estimates each."""
+    """The analytic ``percentiles`` of ``column``'s slices ``bounds``, one Estimates each:
+    every group's values sorted at once, read as the order statistics the engine's path reads
+    (:func:`~opwatch.stats.scalar_sums.percentiles_from_order`)."""
     if not bounds:
         return []
     starts = np.asarray([start for start, _ in bounds], dtype=np.int64)
@@ -41,7 +38,7 @@ def grouped_percentile_estimates(
     group = np.repeat(np.arange(starts.size), ends - starts)
     values = np.concatenate([column[start:end] for start, end in bounds])
     missing = np.isnan(values)
-    empty = np.bincount(group, weights=~missing, minlength=starts.size) == 0
+    has_values = np.bincount(group, weights=~missing, minlength=starts.size) > 0
     if parameters.get("remove_nulls", False):
         group, values = group[~missing], values[~missing]
     else:
@@ -50,63 +47,9 @@ def grouped_percentile_estimates(
     ordered, group = values[order], group[order]
     sizes = np.bincount(group, minlength=starts.size)
     offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-    q = percentiles / 100.0
-    points = _type7(ordered, offsets, sizes, q)
-    lower, upper = _order_statistics(ordered, offsets, sizes, q, settings)
-    lower, upper = np.fmin(lower, points), np.fmax(upper, points)
-    names = parameter_names(percentiles)
-    results = []
-    for index in range(starts.size):
-        if sizes[index] == 0 or empty[index]:
-            results.append(NONE)
-        elif sizes[index] == 1:
-            nothing = np.full(q.size, np.nan)
-            results.append(Estimates(names, points[index], nothing, nothing.copy()))
-        else:
-            width = upper[index] - lower[index]
-            se = width / (2 * settings.z)
-            results.append(Estimates(names, points[index], lower[index], upper[index], se=se))
-    return results
-
-
-def _type7(
-    ordered: np.ndarray, offsets: np.ndarray, sizes: np.ndarray, q: np.ndarray
-) -> np.ndarray:
-    """numpy's default (linear) percentile of each group: groups x len(q), computed as numpy
-    does, so the values are the same to the last bit."""
-    if ordered.size == 0:
-        return np.full((sizes.size, q.size), np.nan)
-    last = np.maximum(sizes - 1, 0)[:, None]
-    position = last * q[None, :]
-    below = np.floor(position).astype(np.int64)
-    above = np.minimum(below + 1, last)
-    fraction = position - below
-    top = ordered.size - 1  # empty groups index anywhere: their values are discarded
-    a = ordered[np.minimum(offsets[:, None] + below, top)]
-    b = ordered[np.minimum(offsets[:, None] + above, top)]
-    difference = b - a
-    result = a + difference * fraction
-    high = fraction >= 0.5
-    result[high] = (b - difference * (1 - fraction))[high]
-    return np.asarray(result)
-
-
-def _order_statistics(
-    ordered: np.ndarray,
-    offsets: np.ndarray,
-    sizes: np.ndarray,
-    q: np.ndarray,
-    settings: IntervalSettings,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Order-statistic interval ends of each group: groups x len(q) (NaN for empty groups)."""
-    lower = np.full((sizes.size, q.size), np.nan)
-    upper = np.full((sizes.size, q.size), np.nan)
-    for size in np.unique(sizes[sizes > 0]):
-        rows = np.flatnonzero(sizes == size)
-        low_rank, high_rank = order_statistic_ranks(int(size), q, settings)
-        lower[rows] = ordered[offsets[rows, None] + low_rank[None, :]]
-        upper[rows] = ordered[offsets[rows, None] + high_rank[None, :]]
-    return lower, upper
+    ranks = np.arange(ordered.size) - offsets[group]
+    statistics = OrderStatistics.read(sizes, group, ranks, ordered)
+    return percentiles_from_order(statistics, has_values, percentiles, settings)
 
 
 def _group_moments(

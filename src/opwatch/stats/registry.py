@@ -9,7 +9,7 @@ metric types it applies to; the statistics step looks it up by the name used in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
@@ -142,15 +142,22 @@ class Statistic(ABC):
         raise NotImplementedError(f"{self.name} is computed group by group")
 
     summed: ClassVar[bool] = False
-    """Whether :meth:`estimate_from_sums` gives the analytic path from per-group sums (a
-    histogram statistic: see :mod:`opwatch.stats.histogram_sums`)."""
+    """Whether :meth:`estimate_from_sums` gives the analytic path from per-group sums (see
+    :mod:`opwatch.stats.histogram_sums` and :mod:`opwatch.stats.scalar_sums`)."""
 
     def estimate_from_sums(
         self, sums: Any, parameters: Mapping[str, Any], settings: IntervalSettings
-    ) -> list[Estimates]:
-        """Every group's values from ``sums`` (a HistogramSums), when :attr:`summed`; they
-        must equal :meth:`estimate_groups`'s (tests check it)."""
+    ) -> Sequence[Estimates | None]:
+        """Every group's values from ``sums`` (a HistogramSums or ScalarSums), when
+        :attr:`summed`; they must equal :meth:`estimate`'s (tests check it). None for a group
+        whose interval needs the clients (a bootstrap)."""
         raise NotImplementedError(f"{self.name} needs the clients' values")
+
+    def ranked(self, parameters: Mapping[str, Any]) -> tuple[bool, np.ndarray] | None:
+        """For a statistic of order statistics (percentiles), whether NULLs are left out
+        (else ranked as 0) and the percentiles: the sums it reads must hold the values at
+        their ranks (:class:`~opwatch.stats.scalar_sums.OrderStatistics`)."""
+        return None
 
     def groups_at_once(self, settings: IntervalSettings) -> bool:
         """Whether :meth:`estimate_groups` serves these settings: it computes the analytic

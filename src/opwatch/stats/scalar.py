@@ -9,7 +9,7 @@ Percentile points use linear interpolation between order statistics (numpy's def
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,13 @@ from opwatch.stats.registry import (
     register,
     requested_percentiles,
 )
+from opwatch.stats.scalar_sums import (
+    ScalarSums,
+    mean_variances,
+    percentiles_from_order,
+    residual_variances,
+    sum_variances,
+)
 
 
 @register
@@ -51,6 +58,14 @@ class Count(Statistic):
     ) -> Estimates:
         """The number of non-NULL client values."""
         return no_interval([None], [np.count_nonzero(~np.isnan(sample.values))])
+
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Each group's number of values."""
+        return [no_interval([None], [count]) for count in sums.moments.count.tolist()]
 
 
 @register
@@ -79,6 +94,21 @@ class Mean(Statistic):
                 return from_draws([None], point, (total / count)[None, :], settings)
         se = values.std(ddof=1) / np.sqrt(values.size)
         return from_se([None], point, np.asarray([se]), settings)
+
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Each group's mean with its normal interval; None where it is bootstrapped."""
+        moments = sums.moments
+        with np.errstate(invalid="ignore", divide="ignore"):
+            points = moments.total / moments.count
+            errors = np.sqrt(mean_variances(moments)) / np.sqrt(moments.count)
+        return [
+            NONE if n == 0 else _from_moments(point, error, int(n), settings)
+            for n, point, error in zip(moments.count, points, errors, strict=True)
+        ]
 
 
 @register
@@ -115,6 +145,21 @@ class Sum(Statistic):
         se = np.sqrt(n) * values.std(ddof=1)
         return from_se([None], point, np.asarray([se]), settings)
 
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Each group's sum with its normal interval; None where it is bootstrapped."""
+        moments = sums.moments
+        errors = np.sqrt(moments.clients) * np.sqrt(sum_variances(moments))
+        return [
+            NONE if n == 0 else _from_moments(total, error, int(clients), settings)
+            for n, total, error, clients in zip(
+                moments.count, moments.total, errors, moments.clients, strict=True
+            )
+        ]
+
 
 @register
 class Percentile(Statistic):
@@ -144,6 +189,19 @@ class Percentile(Statistic):
         """Every group's percentiles at once, on the analytic path."""
         percentiles = np.asarray(requested_percentiles(parameters))
         return grouped_percentile_estimates(column, bounds, parameters, percentiles, settings)
+
+    summed = True
+
+    def ranked(self, parameters: Mapping[str, Any]) -> tuple[bool, np.ndarray]:
+        """The percentiles, of values without NULLs or with them as 0."""
+        percentiles = np.asarray(requested_percentiles(parameters))
+        return bool(parameters.get("remove_nulls", False)), percentiles
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Every group's percentiles from the values at their ranks."""
+        return _percentiles_from_sums(sums, *self.ranked(parameters), settings)
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""
@@ -183,6 +241,28 @@ class Quantile(Statistic):
         return grouped_percentile_estimates(
             column, bounds, parameters, np.asarray([50.0]), settings
         )
+
+    summed = True
+
+    def ranked(self, parameters: Mapping[str, Any]) -> tuple[bool, np.ndarray]:
+        """The median, of values without NULLs or with them as 0."""
+        return bool(parameters.get("remove_nulls", False)), np.asarray([50.0])
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Every group's median from the values at its ranks."""
+        return _percentiles_from_sums(sums, *self.ranked(parameters), settings)
+
+
+def _percentiles_from_sums(
+    sums: ScalarSums, remove_nulls: bool, percentiles: np.ndarray, settings: IntervalSettings
+) -> list[Estimates]:
+    """The analytic percentiles of every group (valid at any size: never bootstrapped under
+    ``auto``; under ``bootstrap`` the clients' path computes them)."""
+    return percentiles_from_order(
+        sums.order[remove_nulls], sums.moments.count > 0, percentiles, settings
+    )
 
 
 def percentile_estimates(
@@ -254,3 +334,41 @@ class TotalRatio(Statistic):
         residual = numerator - point * denominator
         se = np.sqrt(n * residual.var(ddof=1)) / abs(total)
         return from_se(names, np.asarray([point]), np.asarray([se]), settings)
+
+    summed = True
+
+    def estimate_from_sums(
+        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
+    ) -> Sequence[Estimates | None]:
+        """Each group's ratio with its delta-method interval; None where it is bootstrapped."""
+        denominator_name = str(parameters["denominator_metric"])
+        pair = sums.ratios.get(denominator_name)
+        if pair is None:
+            return [NONE] * sums.moments.clients.size
+        with np.errstate(invalid="ignore", divide="ignore"):
+            points = pair.numerator / pair.denominator
+            errors = np.sqrt(pair.clients * residual_variances(pair)) / np.abs(pair.denominator)
+        names = [denominator_name]
+        return [
+            NONE if total == 0 else _from_moments(point, error, int(clients), settings, names)
+            for clients, total, point, error in zip(
+                pair.clients, pair.denominator, points, errors, strict=True
+            )
+        ]
+
+
+def _from_moments(
+    point: float,
+    error: float,
+    clients: int,
+    settings: IntervalSettings,
+    names: Sequence[str | None] = (None,),
+) -> Estimates | None:
+    """One group's estimate from its sums: no interval below two ``clients``, None where the
+    interval is bootstrapped over ``clients`` (the clients' path computes it), else the
+    normal interval."""
+    if clients < 2:
+        return no_interval(names, [point])
+    if settings.bootstraps(clients):
+        return None
+    return from_se(names, np.asarray([point]), np.asarray([error]), settings)
