@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -250,31 +249,44 @@ def order_statistic_ranks(
     n: int, q: np.ndarray, settings: IntervalSettings
 ) -> tuple[np.ndarray, np.ndarray]:
     """The 0-based ranks of :func:`order_statistic_bounds` in a sample of ``n``."""
-    return _order_statistic_ranks(n, tuple(q.tolist()), settings.tails)
-
-
-@lru_cache(maxsize=4096)
-def _order_statistic_ranks(
-    n: int, q: tuple[float, ...], tails: tuple[float, float]
-) -> tuple[np.ndarray, np.ndarray]:
-    """The (0-based, clipped) ranks of :func:`order_statistic_bounds`; groups of the same
-    size share them, and many groups are small."""
-    lower, upper = _binomial_ranks(np.asarray([n]), np.asarray(q), tails)
+    lower, upper = order_statistic_ranks_of_sizes(np.asarray([n]), q, settings)
     return lower[0], upper[0]
+
+
+_KNOWN_RANKS: dict[tuple[tuple[float, ...], tuple[float, float]], dict[int, np.ndarray]] = {}
+"""Ranks already computed, by (quantiles, tails), then size: 2 x len(q) each. Groups of the
+same size share them, most groups are small, and a day's sizes come back the next day."""
+KNOWN_RANKS_LIMIT = 200_000
+"""Sizes kept per (quantiles, tails) before the cache starts again (about 1.6 KB each)."""
 
 
 def order_statistic_ranks_of_sizes(
     sizes: np.ndarray, q: np.ndarray, settings: IntervalSettings
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`order_statistic_ranks` of samples of every size in ``sizes`` (each ≥ 1) at
-    once: sizes x len(q) each. One vectorized binomial quantile call instead of one per size:
-    a day of a build-id project has hundreds of group sizes."""
-    return _binomial_ranks(np.asarray(sizes, dtype=np.int64), q, settings.tails)
+    """:func:`order_statistic_ranks` of samples of every size in ``sizes`` (each ≥ 1):
+    sizes x len(q) each. Sizes not seen before are computed in one vectorized binomial
+    quantile call (scipy's is slow per call; a build-id project has hundreds of sizes a day)."""
+    known = _KNOWN_RANKS.setdefault((tuple(q.tolist()), settings.tails), {})
+    wanted = np.asarray(sizes, dtype=np.int64)
+    missing = np.setdiff1d(wanted, np.fromiter(known, dtype=np.int64, count=len(known)))
+    if missing.size:
+        if len(known) + missing.size > KNOWN_RANKS_LIMIT:
+            known.clear()
+        lower, upper = _binomial_ranks(missing, q, settings.tails)
+        for index, size in enumerate(missing.tolist()):
+            known[size] = np.stack([lower[index], upper[index]])
+    both = np.stack([known[size] for size in wanted.tolist()]) if wanted.size else None
+    if both is None:
+        empty = np.empty((0, q.size), dtype=np.int64)
+        return empty, empty.copy()
+    return both[:, 0], both[:, 1]
 
 
 def _binomial_ranks(
     sizes: np.ndarray, q: np.ndarray, tails: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
+    """The ranks bracketing the Binomial(n, q) count below the true quantile: the lower tail's
+    quantile minus one and the upper tail's, clipped to the sample."""
     from scipy.stats import binom
 
     n = sizes[:, None]
