@@ -1,11 +1,12 @@
 """The statistics step of the demo project on 1 M clients: wall time and peak memory vs the ETL.
 
 Data: opwatch's own generator, 1,000,000 clients x 14 days, restricted to what the demo project
-(``opwatch-demo``: ``gc_ms`` histogram, ``uri_count`` and ``active_ticks`` of the main ping,
-``main_crashes`` and ``crash_rate`` of the crash ping, by OS, branches control and treatment)
-reads: the ``main`` and ``crash`` tables, one histogram and one scalar probe. Cached under
-``benchmarks/.data/`` by size. Each step runs in its own process with the engine limited to 2
-threads, so its peak memory is its own:
+(``opwatch-demo``: ``gc_ms`` and ``gc_max_pause_ms_2`` histograms, ``uri_count`` and
+``active_ticks`` of the main ping, ``main_crashes`` and ``crash_rate`` of the crash ping, by
+OS, branches control and treatment) reads: the ``main`` and ``crash`` tables, two histogram
+probes and one scalar probe. Cached under ``benchmarks/.data/`` by size and probes. Each
+step runs in its own process with the engine limited to 2 threads, so its peak memory is its
+own:
 
 - ``etl``: the ETL alone (``Runner(..., statistics=False)``) of every generated day, from
   scratch: the ``opwatch_demo_scalar`` and ``opwatch_demo_histogram`` client tables;
@@ -51,7 +52,7 @@ BATCH_DAYS = 7
 SLUG = "opwatch_demo"
 """The demo project's table slug: ``opwatch_demo_scalar``, ``_histogram``, ``_statistics``."""
 TABLES = frozenset({"main", "crash"})
-HISTOGRAMS = ("gc_ms",)
+HISTOGRAMS = ("gc_ms", "gc_max_pause_ms_2")
 SCALARS = ("browser_engagement_total_uri_count",)
 """Main-ping scalars the demo reads (``active_ticks`` is a base column, always generated)."""
 METHODS = ("auto", "analytic", "bootstrap")
@@ -109,7 +110,9 @@ def prepare(workload: Workload) -> None:
         main_histograms=HISTOGRAMS,
         main_scalars=SCALARS,
     )
-    if not workload.marker.exists():
+    probes = [*HISTOGRAMS, *SCALARS]
+    stale = workload.marker.exists() and workload.generated().get("probes") != probes
+    if not workload.marker.exists() or stale:  # data of other probes cannot serve the project
         started = time.perf_counter()
         generated = generate(spec, workload.data)
         seconds = time.perf_counter() - started
@@ -121,6 +124,7 @@ def prepare(workload: Workload) -> None:
                     "tables": generated.tables,
                     "start_date": generated.start_date.isoformat(),
                     "end_date": generated.end_date.isoformat(),
+                    "probes": probes,
                 }
             )
         )
