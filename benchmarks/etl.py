@@ -33,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 from measure_process import measure_step
+from pipeline_steps import run_etl_only, run_statistics_only
 from rich.console import Console
 from rich.table import Table
 
@@ -173,48 +174,22 @@ def step_etl(workload: Workload) -> None:
 
     from opwatch.config import load_project
     from opwatch.config.settings import load_settings
-    from opwatch.engines import create_engine
-    from opwatch.pipeline import Runner, RunState
 
     shutil.rmtree(workload.folder / "results", ignore_errors=True)
     os.chdir(workload.folder)
-    settings = load_settings(Path("opwatch.toml"))
-    runner = Runner(
-        create_engine(settings),
-        RunState.in_folder(settings.engine.results),
-        settings.engine.batch_days,
-        statistics=False,
-    )
-    try:
-        result = runner.run(
-            [load_project(Path("opmon") / f"{SLUG}.toml")], _dates(workload), within_window=False
-        )
-    finally:
-        runner.engine.close()
-        runner.state.close()
-    if not result.ok:
-        raise SystemExit(f"the ETL failed: {result.projects}")
+    project = load_project(Path("opmon") / f"{SLUG}.toml")
+    run_etl_only(load_settings(Path("opwatch.toml")), project, _dates(workload))
 
 
 def step_statistics(workload: Workload) -> None:
     """The statistics step alone over the tables ``etl`` wrote, a batch of days at a time."""
     from opwatch.config import load_project
     from opwatch.config.settings import load_settings
-    from opwatch.engines import create_engine
-    from opwatch.pipeline.statistics import StatisticsStep
 
     os.chdir(workload.folder)
     settings = load_settings(Path("opwatch.toml"))
     project = load_project(Path("opmon") / f"{SLUG}.toml")
-    engine = create_engine(settings)
-    try:
-        step = StatisticsStep(engine)
-        days = _dates(workload)
-        batch = settings.engine.batch_days
-        for start in range(0, len(days), batch):
-            step.run(project, tuple(days[start : start + batch]))
-    finally:
-        engine.close()
+    run_statistics_only(settings, project, _dates(workload), settings.engine.batch_days)
 
 
 def step_opwatch(workload: Workload) -> None:

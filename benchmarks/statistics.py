@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING  # noqa: E402
 
 import duckdb  # noqa: E402
 from measure_process import measure_step  # noqa: E402
+from pipeline_steps import run_etl_only, run_statistics_only  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
@@ -151,26 +152,9 @@ def step_etl(workload: Workload) -> None:
 
     from opwatch.config import load_project
     from opwatch.demo import demo_project_path
-    from opwatch.engines import create_engine
-    from opwatch.pipeline import Runner, RunState
 
     shutil.rmtree(workload.results, ignore_errors=True)
-    settings = _settings(workload)
-    runner = Runner(
-        create_engine(settings),
-        RunState.in_folder(settings.engine.results),
-        settings.engine.batch_days,
-        statistics=False,
-    )
-    try:
-        result = runner.run(
-            [load_project(demo_project_path())], workload.dates(), within_window=False
-        )
-    finally:
-        runner.engine.close()
-        runner.state.close()
-    if not result.ok:
-        raise SystemExit(f"the ETL failed: {result.projects}")
+    run_etl_only(_settings(workload), load_project(demo_project_path()), workload.dates())
 
 
 def step_statistics(workload: Workload, method: str) -> None:
@@ -180,22 +164,12 @@ def step_statistics(workload: Workload, method: str) -> None:
     from opwatch.config import load_project
     from opwatch.config.resolved import StatisticsSettings
     from opwatch.demo import demo_project_path
-    from opwatch.engines import create_engine
-    from opwatch.pipeline.statistics import StatisticsStep
 
-    settings = _settings(workload)
     project = replace(
         load_project(demo_project_path()),
         statistics=StatisticsSettings(interval_method=method),
     )
-    engine = create_engine(settings)
-    try:
-        step = StatisticsStep(engine)
-        days = workload.dates()
-        for start in range(0, len(days), BATCH_DAYS):
-            step.run(project, tuple(days[start : start + BATCH_DAYS]))
-    finally:
-        engine.close()
+    run_statistics_only(_settings(workload), project, workload.dates(), BATCH_DAYS)
 
 
 def _statistics_step(method: str) -> Callable[[Workload], None]:
