@@ -15,7 +15,7 @@ from opwatch.config.settings import EngineSettings, Settings
 from opwatch.engines.duckdb import DuckDBEngine
 from opwatch.engines.duckdb_reads import ReadDatabase
 from opwatch.engines.storage import ResultStore
-from opwatch.errors import ReadTimeoutError
+from opwatch.errors import EngineError, ReadTimeoutError
 
 FIRST_DAY = date(2026, 10, 1)
 METRICS = [f"metric_{i:02d}" for i in range(12)]
@@ -179,3 +179,18 @@ def test_reads_leave_nothing_on_disk(store: ResultStore, tmp_path: Path) -> None
     read(reads, QUERY, ["metric_00"])
     reads.close()
     assert sorted(p for p in store.root.rglob("*")) == before
+
+
+def test_a_runs_reads_spill_past_the_limit_and_a_servers_are_refused(store: ResultStore) -> None:
+    """The statistics step's reads group a day's clients: past ``memory_limit`` they spill to
+    the temporary folder, as the run's session does. A server's reads (one thread each) are
+    point reads: one that would need to spill is refused instead."""
+    large = "SELECT count(*) FROM (SELECT DISTINCT range FROM range(8000000))"
+    reads = ReadDatabase(store, engine_of(store).statements, memory_limit="64MB", threads=2)
+    assert reads.read("SELECT current_setting('threads')") == [(2,)]
+    assert reads.read(large) == [(8_000_000,)]
+    reads.serve_requests()
+    assert reads.read("SELECT current_setting('threads')") == [(1,)]
+    with pytest.raises(EngineError, match=r"[Oo]ut of [Mm]emory"):
+        reads.read(large)
+    reads.close()

@@ -133,10 +133,19 @@ def load_project_text(text: str, folder: Path | None = None) -> Project:
     return load_project(path)
 
 
-@pytest.mark.parametrize("method", ["analytic", "auto"])
-def test_scalar_statistics_from_sums_equal_the_definitions(tmp_path: Path, method: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "unsummed"), [("analytic", None), ("auto", None), ("analytic", "sum")]
+)
+def test_scalar_statistics_from_sums_equal_the_definitions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, unsummed: str | None
+) -> None:
     """Points and analytic intervals agree to rounding; a group the sums leave to a bootstrap
-    (25 clients under ``auto``) has the clients' point and an interval around it."""
+    (25 clients under ``auto``) has the clients' point and an interval around it. A statistic
+    without a form from sums (``unsummed``) is computed from every group's clients."""
+    if unsummed is not None:
+        cls = type(statistic(unsummed, "scalar"))
+        monkeypatch.setattr(cls, "summed", False)
+        monkeypatch.setattr(cls, "estimate_from_sums", lambda *_: pytest.fail("not summed"))
     project = load_project_text(project_toml(method), tmp_path)
     results = tmp_path / "results"
     partition = results / "tables" / "scalar_sums_scalar" / f"submission_date={DAY}"

@@ -15,13 +15,15 @@ names is a view, made again whenever the table's version token changes:
 - over the table's partition files otherwise (results of a run that has not published a copy
   yet, and every table but the statistics): correct, and slower on large tables.
 
-Memory is bounded by ``memory_limit`` and nothing spills to disk (a point read needs no
-spilling; a query that would is refused by DuckDB rather than filling a temporary folder). A
+Memory is bounded by ``memory_limit``. A server's reads never spill to disk (a point read
+needs no spilling; a query that would is refused by DuckDB rather than filling a temporary
+folder); a run's statistics reads spill to the temporary folder, as its session does. A
 read given a ``timeout`` is interrupted when it runs out and raises :class:`ReadTimeoutError`.
 """
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +59,8 @@ class ReadDatabase(ResultReads):
         self.threads = threads
         """DuckDB threads per query (None: every core): a run's statistics reads use the
         engine's threads; a server's reads one each (see :meth:`serve_requests`)."""
+        self.spill_directory = tempfile.gettempdir()
+        """Where a run's reads spill past ``memory_limit`` (a server's never spill: '')."""
         self._database: duckdb.DuckDBPyConnection | None = None
         self._made: dict[str, tuple[str, bool]] = {}
         """Table → the version its view was made at, and whether over the serving copy."""
@@ -136,11 +140,12 @@ class ReadDatabase(ResultReads):
         return facts
 
     def serve_requests(self) -> None:
-        """One DuckDB thread per read: a server's threads read in parallel."""
+        """One DuckDB thread per read (a server's threads read in parallel), and no spilling:
+        a point read needs none, and a query that would is refused rather than filling a
+        temporary folder. Reopens the database with that configuration if it is open."""
+        self.close()
         with self._lock:
-            self.threads = 1
-            if self._database is not None:
-                self._database.execute("SET threads = 1")
+            self.threads, self.spill_directory = 1, ""
 
     def close(self) -> None:
         """Drop the database (views only: nothing to remove from disk)."""
@@ -151,8 +156,8 @@ class ReadDatabase(ResultReads):
 
     def _open(self) -> duckdb.DuckDBPyConnection:
         if self._database is None:
-            # footers of unchanged files kept between reads, no spilling to disk
-            config: dict[str, Any] = {"temp_directory": ""}
+            # footers of unchanged files kept between reads
+            config: dict[str, Any] = {"temp_directory": self.spill_directory}
             if self.threads:
                 config["threads"] = self.threads
             if self.memory_limit:

@@ -51,6 +51,9 @@ def scalar_statistics(day: DayStatistics) -> None:
     if day.settings.method != "bootstrap":
         sums = _read_sums(day, table, columns, configured, len(group_keys))
         for metric_name, name, parameters, computed in configured:
+            if not computed.summed:  # a statistic only defined on the clients: all of them
+                summed[metric_name, name] = [None] * len(group_keys)
+                continue
             values = computed.estimate_from_sums(sums[metric_name], parameters, day.settings)
             summed[metric_name, name] = list(values)
         bootstrapped = sorted(
