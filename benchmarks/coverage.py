@@ -41,24 +41,22 @@ class Case:
     """The estimate's parameter (the percentile), None for a mean."""
 
 
+def _lognormal_mean(clients: int) -> Case:
+    """The mean of log-normal(0, 1) values (e^0.5) at ``clients`` clients."""
+    return Case(
+        "mean, log-normal(sigma=1)",
+        clients,
+        lambda rng, n: rng.lognormal(0.0, 1.0, n),
+        "mean",
+        {},
+        float(np.exp(0.5)),
+    )
+
+
 CASES = (
     Case("mean, Pareto(alpha=3)", 40, lambda rng, n: 1 + rng.pareto(3.0, n), "mean", {}, 1.5),
-    Case(
-        "mean, log-normal(sigma=1)",
-        1000,
-        lambda rng, n: rng.lognormal(0.0, 1.0, n),
-        "mean",
-        {},
-        float(np.exp(0.5)),
-    ),
-    Case(
-        "mean, log-normal(sigma=1)",
-        40,
-        lambda rng, n: rng.lognormal(0.0, 1.0, n),
-        "mean",
-        {},
-        float(np.exp(0.5)),
-    ),
+    _lognormal_mean(1000),
+    _lognormal_mean(40),
     Case(
         "median, Poisson(3) counts",
         500,
