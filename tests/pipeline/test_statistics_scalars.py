@@ -1,9 +1,12 @@
-"""Scalar statistics from the engine's sums and ranks equal the client-by-client definitions.
+"""Scalar statistics from the engine's sums, ranks and replicates equal the client-by-client
+definitions.
 
 A scalar result table is written by hand with what the demo data never has — negative values,
 NULLs, ties, a group of one, a metric without any value in a group, groups small enough to be
 bootstrapped — and the statistics step's rows are compared with
-:meth:`Statistic.estimate` (opwatch.stats.scalar) run on each group's client values in Python.
+:meth:`Statistic.estimate` (opwatch.stats.scalar) run on each group's client values in Python,
+bootstrap intervals included: numpy draws each client's weights from the same hash the SQL
+computes (opwatch.stats.replicates), so the replicates agree to the rounding of their sums.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from opwatch.engines import create_engine
 from opwatch.pipeline.statistics import StatisticsStep
 from opwatch.pipeline.statistics_day import interval_settings
 from opwatch.stats.registry import ScalarSample, statistic
+from opwatch.stats.replicates import client_hashes
 from tests.pipeline.test_statistics import FLOAT32, table
 
 DAY = date(2026, 10, 1)
@@ -111,11 +115,13 @@ def expected(frame: pd.DataFrame, method: str) -> dict[tuple[str, ...], tuple[An
     found: dict[tuple[str, ...], tuple[Any, ...]] = {}
     for (os_name, branch), group in wide.groupby(level=[0, 1]):
         metrics = {name: group[name].to_numpy(dtype=np.float64) for name in STATISTICS}
+        clients = client_hashes(group.index.get_level_values("client_id"))
+        key = (DAY, None, os_name, branch)  # the statistics step's group key
         for metric, configured in STATISTICS.items():
-            sample = ScalarSample(metrics[metric], metrics)
+            sample = ScalarSample(metrics[metric], metrics, clients=clients)
             for name, parameters in configured:
                 computed = statistic(name, "scalar")
-                rng = settings.rng(("x",), metric, name)
+                rng = settings.rng(key, metric, name)
                 estimates = computed.estimate(sample, parameters, settings, rng)
                 for value in estimates:
                     found[os_name, branch, metric, name, value.parameter or ""] = (
@@ -134,14 +140,15 @@ def load_project_text(text: str, folder: Path | None = None) -> Project:
 
 
 @pytest.mark.parametrize(
-    ("method", "unsummed"), [("analytic", None), ("auto", None), ("analytic", "sum")]
+    ("method", "unsummed"),
+    [("analytic", None), ("auto", None), ("bootstrap", None), ("analytic", "sum"), ("auto", "sum")],
 )
 def test_scalar_statistics_from_sums_equal_the_definitions(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str, unsummed: str | None
 ) -> None:
-    """Points and analytic intervals agree to rounding; a group the sums leave to a bootstrap
-    (25 clients under ``auto``) has the clients' point and an interval around it. A statistic
-    without a form from sums (``unsummed``) is computed from every group's clients."""
+    """Points and intervals agree to rounding, bootstrapped ones (25 clients under ``auto``,
+    every group under ``bootstrap``) included. A statistic without a form from sums
+    (``unsummed``) is computed from every group's clients, with the same weights."""
     if unsummed is not None:
         cls = type(statistic(unsummed, "scalar"))
         monkeypatch.setattr(cls, "summed", False)
@@ -171,14 +178,11 @@ def test_scalar_statistics_from_sums_equal_the_definitions(
         *found, packed = got[key]
         rel = FLOAT32 if packed else 1e-9  # packed percentiles are 4-byte floats
         assert found[0] == pytest.approx(point, rel=rel, abs=1e-12), key
-        if resampled:  # the group's own replicates: an interval around the point
-            bootstrapped += 1
-            assert found[1] <= found[0] <= found[2], key
-            continue
+        bootstrapped += resampled
         for mine, theirs in zip(found[1:], (lower, upper), strict=True):
             assert (mine is None) == (theirs is None), key
             if theirs is not None:
                 assert mine == pytest.approx(theirs, rel=rel, abs=1e-12), key
-    assert (bootstrapped > 0) is (method == "auto")
+    assert (bootstrapped > 0) is (method != "analytic")
     assert ("Android", "treatment", "loaded", "mean", "") not in got  # no value, no mean
     assert got["Android", "treatment", "loaded", "count", ""][0] == 0

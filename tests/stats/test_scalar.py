@@ -103,7 +103,7 @@ def test_statistics_of_a_group_share_its_resamples() -> None:
     rng = np.random.default_rng(3)
     values = rng.gamma(2.0, 5.0, size=500)
     columns = {"x": values}
-    shared = BootstrapTotals(columns, BOOTSTRAP, lambda: BOOTSTRAP.rng("group"))
+    shared = BootstrapTotals(columns, np.arange(500), BOOTSTRAP)
     sample = ScalarSample(values, columns, shared)
     mean = statistic("mean", "scalar").estimate(sample, {}, BOOTSTRAP, BOOTSTRAP.rng("m"))
     total = statistic("sum", "scalar").estimate(sample, {}, BOOTSTRAP, BOOTSTRAP.rng("s"))

@@ -3,7 +3,9 @@
 From per-group sums the engine adds up when every statistic asked for has an analytic form
 that needs no more (:mod:`opwatch.stats.histogram_sums`; ``statistics_histogram_sums``), else
 from the clients' rows (``statistics_histograms``: one row per client and bucket), stacked as
-client x bucket matrices a chunk of groups at a time.
+client x bucket matrices a chunk of groups at a time. A bootstrap weighs each client as the
+engines' SQL would (its hash: :mod:`opwatch.stats.replicates`), in one matrix product per group:
+per-(client, bucket, replicate) rows in SQL would cost far more than numpy's product.
 """
 
 from __future__ import annotations
@@ -48,7 +50,13 @@ def histogram_statistics(day: DayStatistics) -> None:
         name: _layout(day, name, buckets[probes == index]) for index, name in enumerate(probe_names)
     }
     bounds = group_bounds(group_ids)
-    long = LongHistograms(np.asarray(data[CLIENT_COLUMN]), buckets, floats(data["share"]), bounds)
+    long = LongHistograms(
+        np.asarray(data[CLIENT_COLUMN]),
+        buckets,
+        floats(data["share"]),
+        bounds,
+        np.asarray(data["opwatch_hash"], dtype=np.int64),
+    )
     batches: dict[tuple[int, str], Estimates] = {}
     for index, name in enumerate(probe_names):
         groups = np.flatnonzero(probe_of_group == index).tolist()
@@ -111,7 +119,10 @@ def _emit_histograms(
                     assert long is not None, "sums give every group's values"
                     lower, upper, scale = layouts[metric_name]
                     sample = sample or HistogramSample(
-                        long.matrix([group], lower, scale)[0], lower, upper
+                        long.matrix([group], lower, scale)[0],
+                        lower,
+                        upper,
+                        clients=long.client_hashes(group),
                     )
                     rng = day.settings.rng(group_key, metric_name, name)
                     values = computed.estimate(sample, parameters, day.settings, rng)

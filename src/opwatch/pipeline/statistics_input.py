@@ -30,8 +30,20 @@ class LongHistograms:
         buckets: np.ndarray,
         shares: np.ndarray,
         bounds: list[tuple[int, int]],
+        hashes: np.ndarray | None = None,
     ) -> None:
         self.clients, self.buckets, self.shares, self.bounds = clients, buckets, shares, bounds
+        self.hashes = hashes
+        """Each row's client as :func:`~opwatch.stats.replicates.client_hash`, if read."""
+
+    def client_hashes(self, group: int) -> np.ndarray | None:
+        """The group's clients' hashes, in the order of their indexes (their bootstrap
+        weights), if read."""
+        if self.hashes is None:
+            return None
+        start, end = self.bounds[group]
+        _, first = np.unique(self.clients[start:end], return_index=True)
+        return np.asarray(self.hashes[start:end][first], dtype=np.int64)
 
     def size(self, group: int) -> int:
         """The group's number of clients (client indexes are 0 … n-1 in order)."""

@@ -1,17 +1,18 @@
 """Scalar statistics of one project-day, from what the engine adds up.
 
-Every group's analytic statistics come from per-group sums and a few order statistics the
-engine computes (:mod:`opwatch.stats.scalar_sums`; templates ``statistics_scalar_moments``,
-``statistics_scalar_ratios``, ``statistics_scalar_ranks``): no client row crosses into Python
-for them. A group whose interval is bootstrapped (``bootstrap``, or fewer than
-:data:`~opwatch.stats.intervals.AUTO_ANALYTIC_MIN_CLIENTS` clients under ``auto``) is read
-back client by client (``statistics_scalars``, those groups only) and computed as
-:mod:`opwatch.stats.scalar` defines, cell by cell, so that its replicates are dropped once its
-branches are compared.
+Every group's statistics come from per-group sums and a few order statistics the engine
+computes (:mod:`opwatch.stats.scalar_sums`; templates ``statistics_scalar_moments``,
+``statistics_scalar_ratios``, ``statistics_scalar_ranks``): no client row crosses into Python.
+A group whose interval is bootstrapped (``bootstrap``, or fewer than
+:data:`~opwatch.stats.intervals.AUTO_ANALYTIC_MIN_CLIENTS` clients under ``auto``) gets its
+replicates from the engine too: Poisson-bootstrap totals (:mod:`.statistics_replicates`), and
+for percentiles the values at the ranks OpMon's efficient bootstrap draws. Only a statistic
+without a form from sums (a plugin's) reads the clients back (``statistics_scalars``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -19,13 +20,16 @@ import numpy as np
 from opwatch.config.resolved import result_table
 from opwatch.pipeline.statistics_day import GROUP_COLUMN, DayStatistics, Found
 from opwatch.pipeline.statistics_input import floats, group_bounds
+from opwatch.pipeline.statistics_replicates import read_replicates
 from opwatch.stats.intervals import Estimates
 from opwatch.stats.registry import BootstrapTotals, ScalarSample, Statistic, statistic
+from opwatch.stats.replicates import client_hashes
 from opwatch.stats.scalar_sums import (
     OrderStatistics,
     RatioSums,
     ScalarMoments,
     ScalarSums,
+    bootstrap_ranks,
     percentile_ranks,
     wanted_ranks,
 )
@@ -34,6 +38,8 @@ Column = tuple[str, str]
 """A scalar column of the result table: (metric, aggregation)."""
 Configured = list[tuple[str, str, dict[str, Any], Statistic]]
 """(column's metric name, statistic name, parameters, statistic) of every statistic asked for."""
+Summed = dict[tuple[str, str], list[Estimates | None]]
+"""(column's metric name, statistic name) → each group's values (None: from its clients)."""
 
 
 def scalar_statistics(day: DayStatistics) -> None:
@@ -47,36 +53,57 @@ def scalar_statistics(day: DayStatistics) -> None:
     if not configured:
         return
     group_keys = day.group_keys(table, "")
-    summed: dict[tuple[str, str], list[Estimates | None]] = {}
-    if day.settings.method != "bootstrap":
-        sums = _read_sums(day, table, columns, configured, len(group_keys))
-        for metric_name, name, parameters, computed in configured:
-            if not computed.summed:  # a statistic only defined on the clients: all of them
-                summed[metric_name, name] = [None] * len(group_keys)
-                continue
-            values = computed.estimate_from_sums(sums[metric_name], parameters, day.settings)
-            summed[metric_name, name] = list(values)
-        bootstrapped = sorted(
-            {group for each in summed.values() for group, v in enumerate(each) if v is None}
-        )
-    else:
-        bootstrapped = list(range(len(group_keys)))
-    clients = _Clients(day, table, columns, configured, bootstrapped)
+    sums = _read_sums(day, table, columns, configured, group_keys)
+    summed = _summed(day, sums, configured, len(group_keys))
+    bootstrapped = _bootstrapped(summed, configured)
+    if bootstrapped:  # their replicates, then their statistics again
+        replicates = read_replicates(day, table, columns, bootstrapped)
+        with_replicates = {
+            name: dataclasses.replace(each, replicates=replicates) for name, each in sums.items()
+        }
+        summed |= _summed(day, with_replicates, configured, len(group_keys), redo=summed)
+    clients = _Clients(day, table, columns, configured, summed)
     for cell in day.cells(group_keys):
         compared: dict[Any, Any] = {}
         for group, key in cell:
-            if clients.has(group):
-                day.emit(key, clients.estimates(group, key), compared)
-                continue
             found: Found = {}
             for metric_name, name, parameters, computed in configured:
                 estimates = summed[metric_name, name][group]
-                assert estimates is not None, "a group the sums leave out is read from its clients"
+                if estimates is None:
+                    estimates = clients.estimate(group, key, metric_name, name, parameters)
                 compared_values = computed.compared(estimates, parameters)
                 rows_of = computed.row_parameters(parameters)
                 found[metric_name, name] = (estimates, compared_values, rows_of)
             day.emit(key, found, compared)
         day.compare(cell[0][1], compared)
+
+
+def _summed(
+    day: DayStatistics,
+    sums: dict[str, ScalarSums],
+    configured: Configured,
+    groups: int,
+    redo: Summed | None = None,
+) -> Summed:
+    """Each statistic's values from the sums (only those ``redo`` left without values for
+    some group, if given); a statistic without a form from sums has None for every group."""
+    summed: Summed = {}
+    for metric_name, name, parameters, computed in configured:
+        if redo is not None and None not in redo[metric_name, name]:
+            continue
+        if not computed.summed:  # a statistic only defined on the clients: all of them
+            summed[metric_name, name] = [None] * groups
+            continue
+        values = computed.estimate_from_sums(sums[metric_name], parameters, day.settings)
+        summed[metric_name, name] = list(values)
+    return summed
+
+
+def _bootstrapped(summed: Summed, configured: Configured) -> list[int]:
+    """The groups some statistic with a form from sums left without values: those whose
+    intervals are bootstrapped, waiting for their replicates."""
+    with_sums = [(metric_name, name) for metric_name, name, _, c in configured if c.summed]
+    return sorted({group for key in with_sums for group, v in enumerate(summed[key]) if v is None})
 
 
 def _configured(day: DayStatistics, columns: dict[str, Column]) -> Configured:
@@ -98,22 +125,31 @@ def _read_sums(
     table: str,
     columns: dict[str, Column],
     configured: Configured,
-    groups: int,
+    group_keys: list[tuple[Any, ...]],
 ) -> dict[str, ScalarSums]:
-    """Each column's :class:`ScalarSums` over the day's ``groups`` groups."""
+    """Each column's :class:`ScalarSums` over the day's groups (``group_keys``)."""
+    groups = len(group_keys)
     query = day.query("statistics_scalar_moments", table, keys=day.keys)
     data = day.engine.reads.read_columns(query, day.parameters)
     moments = _moments(data, columns, groups)
     ratios = _ratios(day, table, columns, configured, groups)
-    orders = _orders(day, table, columns, configured, moments)
+    orders = _orders(day, table, columns, configured, moments, group_keys)
     return {
         metric_name: ScalarSums(
             moments[metric_name],
             ratios.get(metric_name, {}),
             orders.get(metric_name, {}),
+            name=metric_name,
+            rank_generator=_rank_generator(day, group_keys, metric_name),
         )
         for metric_name in columns
     }
+
+
+def _rank_generator(day: DayStatistics, group_keys: list[tuple[Any, ...]], metric_name: str) -> Any:
+    """(group, statistic) → the generator of the group's bootstrap ranks for the column's
+    statistic: a stream per group key, metric and statistic, the same every run."""
+    return lambda group, name: day.settings.rng(group_keys[group], metric_name, name)
 
 
 def _moments(
@@ -184,23 +220,28 @@ def _orders(
     columns: dict[str, Column],
     configured: Configured,
     moments: dict[str, ScalarMoments],
+    group_keys: list[tuple[Any, ...]],
 ) -> dict[str, dict[bool, OrderStatistics]]:
-    """For each column with percentiles, the values at the ranks they need, by whether NULLs
-    are left out; one query for all."""
-    percentiles: dict[tuple[str, bool], set[float]] = {}
-    for metric_name, _, parameters, computed in configured:
+    """For each column with percentiles, the values at the ranks they need (and, bootstrapped,
+    at the ranks their replicates draw), by whether NULLs are left out; one query for all."""
+    percentiles: dict[tuple[str, bool], dict[str, np.ndarray]] = {}
+    for metric_name, name, parameters, computed in configured:
         ranked = computed.ranked(parameters)
         if ranked is not None:
             remove_nulls, wanted = ranked
-            percentiles.setdefault((metric_name, remove_nulls), set()).update(wanted.tolist())
+            percentiles.setdefault((metric_name, remove_nulls), {})[name] = wanted
     if not percentiles:
         return {}
     keys = sorted(percentiles)
     sizes = {key: _ranked_sizes(moments[key[0]], key[1]) for key in keys}
     lists: tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]] = ([], [], [])
     for index, key in enumerate(keys):
-        q = np.asarray(sorted(percentiles[key])) / 100.0
-        size, rank = wanted_ranks(percentile_ranks(sizes[key], q, day.settings))
+        every = np.unique(np.concatenate(list(percentiles[key].values())))
+        size, rank = wanted_ranks(percentile_ranks(sizes[key], every / 100.0, day.settings))
+        drawn = _drawn_ranks(day, group_keys, key[0], percentiles[key], sizes[key])
+        size, rank = np.unique(
+            np.stack([np.append(size, drawn[0]), np.append(rank, drawn[1])]), axis=1
+        )
         lists[0].append(np.full(size.size, index, dtype=np.int64))
         lists[1].append(size)
         lists[2].append(rank)
@@ -221,6 +262,27 @@ def _orders(
     return found
 
 
+def _drawn_ranks(
+    day: DayStatistics,
+    group_keys: list[tuple[Any, ...]],
+    metric_name: str,
+    percentiles: dict[str, np.ndarray],
+    sizes: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(size, rank) of every rank a bootstrapped percentile statistic of the column reads
+    (none unless bootstrapped): drawn from the generators its estimate draws them from again."""
+    drawn_sizes, drawn_ranks = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    generator = _rank_generator(day, group_keys, metric_name)
+    for name, wanted in percentiles.items():
+        for group, size in enumerate(sizes.tolist()):
+            ranks = bootstrap_ranks(size, wanted / 100.0, day.settings, generator(group, name))
+            if ranks is not None:
+                distinct = np.unique(ranks)
+                drawn_sizes.append(np.full(distinct.size, size, dtype=np.int64))
+                drawn_ranks.append(distinct)
+    return np.concatenate(drawn_sizes), np.concatenate(drawn_ranks)
+
+
 def _ranked_sizes(moments: ScalarMoments, remove_nulls: bool) -> np.ndarray:
     """How many values each group ranks: its values, or all its clients (those without a
     value as 0) — none for a group without a value (it has no percentiles)."""
@@ -229,11 +291,12 @@ def _ranked_sizes(moments: ScalarMoments, remove_nulls: bool) -> np.ndarray:
     return np.where(moments.count > 0, moments.clients, 0).astype(np.int64)
 
 
-# --- the clients of bootstrapped groups ----------------------------------------------------------
+# --- the clients, for statistics without a form from sums ---------------------------------
 
 
 class _Clients:
-    """The client rows of the groups whose intervals are bootstrapped, read in one query."""
+    """The client rows of the groups some statistic computes from its clients (a statistic
+    without a form from sums), read in one query when first needed."""
 
     def __init__(
         self,
@@ -241,39 +304,56 @@ class _Clients:
         table: str,
         columns: dict[str, Column],
         configured: Configured,
-        groups: list[int],
+        summed: Summed,
     ) -> None:
-        self.day, self.columns, self.configured = day, columns, configured
-        self.values: dict[str, np.ndarray] = {}
-        self.slices: dict[int, tuple[int, int]] = {}
-        if not groups:
-            return
-        query = day.query(
-            "statistics_scalars", table, keys=day.keys, columns=columns.values(), subset=True
+        self.day, self.table, self.columns = day, table, columns
+        self.configured = {(m, name): computed for m, name, _, computed in configured}
+        self.groups = sorted(
+            {group for each in summed.values() for group, v in enumerate(each) if v is None}
         )
-        data = day.engine.reads.read_columns(query, [*day.parameters, groups])
-        self.values = {name: floats(data[f"c{i}"]) for i, name in enumerate(columns)}
+        self.values: dict[str, np.ndarray] = {}
+        self.hashes = np.empty(0, dtype=np.int64)
+        self.slices: dict[int, tuple[int, int]] = {}
+        self.current: tuple[int, dict[str, np.ndarray], BootstrapTotals] | None = None
+        """The last group asked for: its columns and their shared bootstrap totals."""
+
+    def _read(self) -> None:
+        day = self.day
+        query = day.query(
+            "statistics_scalars",
+            self.table,
+            keys=day.keys,
+            columns=self.columns.values(),
+            subset=True,
+        )
+        data = day.engine.reads.read_columns(query, [*day.parameters, self.groups])
+        self.values = {name: floats(data[f"c{i}"]) for i, name in enumerate(self.columns)}
+        self.hashes = client_hashes(str(each) for each in data["client_id"])
         group_ids = np.asarray(data[GROUP_COLUMN])
         for start, end in group_bounds(group_ids):
             self.slices[int(group_ids[start])] = (start, end)
 
-    def has(self, group: int) -> bool:
-        return group in self.slices
-
-    def estimates(self, group: int, key: tuple[Any, ...]) -> Found:
-        """Every statistic of the group from its clients' values."""
-        start, end = self.slices[group]
-        values = {name: column[start:end] for name, column in self.values.items()}
+    def estimate(
+        self,
+        group: int,
+        key: tuple[Any, ...],
+        metric_name: str,
+        name: str,
+        parameters: dict[str, Any],
+    ) -> Estimates:
+        """One statistic of one group from its clients' values."""
+        if not self.slices:
+            self._read()
         settings = self.day.settings
-        resamples = BootstrapTotals(values, settings, lambda: settings.rng(key, "scalars"))
-        found: Found = {}
-        for metric_name, name, parameters, computed in self.configured:
-            sample = ScalarSample(values[metric_name], values, resamples)
-            rng = settings.rng(key, metric_name, name)
-            estimates = computed.estimate(sample, parameters, settings, rng)
-            compared = computed.compared(estimates, parameters)
-            found[metric_name, name] = (estimates, compared, computed.row_parameters(parameters))
-        return found
+        if self.current is None or self.current[0] != group:
+            start, end = self.slices[group]
+            values = {column: array[start:end] for column, array in self.values.items()}
+            resamples = BootstrapTotals(values, self.hashes[start:end], settings)
+            self.current = (group, values, resamples)
+        _, values, resamples = self.current
+        sample = ScalarSample(values[metric_name], values, resamples)
+        rng = settings.rng(key, metric_name, name)
+        return self.configured[metric_name, name].estimate(sample, parameters, settings, rng)
 
 
 def scalar_columns(pairs: list[tuple[Any, ...]]) -> dict[str, Column]:

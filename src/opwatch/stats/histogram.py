@@ -31,6 +31,7 @@ from opwatch.stats.intervals import (
 from opwatch.stats.registry import (
     HistogramSample,
     Statistic,
+    client_numbers,
     configured_percentile_names,
     only_configured_percentiles,
     parameter_names,
@@ -39,14 +40,13 @@ from opwatch.stats.registry import (
 )
 
 
-def _resampled_means(
-    sample: HistogramSample, settings: IntervalSettings, rng: np.random.Generator
-) -> np.ndarray:
+def _resampled_means(sample: HistogramSample, settings: IntervalSettings) -> np.ndarray:
     """Bootstrap replicates of the mean histogram: resamples x buckets (drawn once per
     sample, whichever statistic asks first)."""
     if "means" not in sample.resampled:
         columns = np.column_stack([sample.shares, np.ones(sample.shares.shape[0])])
-        sums = poisson_weighted_sums(columns, settings.samples, rng)
+        clients = client_numbers(sample.shares.shape[0], sample.clients)
+        sums = poisson_weighted_sums(columns, clients, settings)
         with np.errstate(invalid="ignore", divide="ignore"):
             sample.resampled["means"] = sums[:, :-1] / sums[:, -1:]
     return sample.resampled["means"]
@@ -80,7 +80,7 @@ class MeanHistogram(Statistic):
         # a normal interval clipped to [0, 1] at any size in auto: a handful of clients'
         # bootstrap is no better, and this statistic has a value per bucket
         if settings.bootstraps(n, analytic_always_valid=True):
-            draws = _resampled_means(sample, settings, rng)
+            draws = _resampled_means(sample, settings)
             return from_draws(names, means[filled], draws[:, filled].T, settings)
         se = sample.shares[:, filled].std(axis=0, ddof=1) / np.sqrt(n)
         half = settings.z * se
@@ -178,7 +178,7 @@ def histogram_percentile_estimates(
     # Woodruff's interval is that of a mean of bounded values (each client's CDF at the
     # percentile): like order statistics, ``auto`` uses it at any size
     if settings.bootstraps(n, analytic_always_valid=True):
-        means = _resampled_means(sample, settings, rng)
+        means = _resampled_means(sample, settings)
         draws = percentiles_of_many(sample.lower, sample.upper, means, percentiles / 100)
         return from_draws(names, points, draws.T, settings)
     lower, upper = _woodruff_bounds(sample, mean, points, percentiles / 100, settings)

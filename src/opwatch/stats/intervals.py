@@ -6,7 +6,8 @@ Chosen per project (``[project.statistics]``, see docs/statistics.md):
   (a resample's ``q``-quantile of ``n`` sorted values is the value at a Binomial(n, q) rank), so
   10,000 resamples cost 10,000 random numbers, not 10,000 x n. Sums, means, ratios and
   histograms use Poisson(1) client weights (each client appears a Poisson number of times in a
-  resample), drawn once per group in chunks of clients, one matrix product per chunk.
+  resample), a hash of (client, replicate, seed) (:mod:`opwatch.stats.replicates`), so an
+  engine computes the same replicates in SQL; here one matrix product per chunk of clients.
 - **analytic**, valid for the large samples monitoring sees: normal intervals with the sample
   standard error for means and sums, the delta method for ratios, order-statistic (binomial)
   intervals for quantiles of client values (distribution-free), and Woodruff's interval for
@@ -33,6 +34,8 @@ from typing import Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 from scipy.special import ndtri
+
+from opwatch.stats.replicates import poisson_weights
 
 IntervalMethod = Literal["auto", "bootstrap", "analytic"]
 AUTO_ANALYTIC_MIN_CLIENTS = 30
@@ -207,18 +210,21 @@ def from_se(
 
 
 def poisson_weighted_sums(
-    columns: np.ndarray, samples: int, rng: np.random.Generator
+    columns: np.ndarray, clients: np.ndarray, settings: IntervalSettings
 ) -> np.ndarray:
-    """``samples`` Poisson-bootstrap resamples of the column sums of ``columns`` (n x m).
+    """``settings.samples`` Poisson-bootstrap resamples of the column sums of ``columns``
+    (n x m), the rows' clients identified by ``clients`` (their :func:`client_hash`).
 
-    Returns samples x m: row ``b`` is ``Σ_i w_bi · columns[i]`` with ``w_bi ~ Poisson(1)``.
+    Returns samples x m: row ``b`` is ``Σ_i w_bi · columns[i]``, ``w_bi`` the Poisson(1)
+    weight :mod:`opwatch.stats.replicates` gives client ``i`` in replicate ``b`` — the weight
+    an engine computes in SQL for the same client, so both give the same replicates.
     """
     n = columns.shape[0]
-    totals = np.zeros((samples, columns.shape[1]))
-    chunk = max(1, POISSON_CHUNK_CELLS // max(samples, 1))
+    totals = np.zeros((settings.samples, columns.shape[1]))
+    chunk = max(1, POISSON_CHUNK_CELLS // max(settings.samples, 1))
     for start in range(0, n, chunk):
         block = columns[start : start + chunk]
-        weights = rng.poisson(1.0, size=(samples, block.shape[0])).astype(np.float64)
+        weights = poisson_weights(clients[start : start + chunk], settings.samples, settings.seed)
         totals += weights @ block
     return totals
 
@@ -231,9 +237,13 @@ def binomial_rank_draws(
     A resample's quantile is the value at rank ``r ~ Binomial(n, q)`` of the sorted sample
     (Schultzberg & Ankargren's efficient bootstrap, as Mozilla's OpMon uses).
     """
-    n = sorted_values.size
-    ranks = rng.binomial(n, q[:, None], size=(q.size, samples))
-    return sorted_values[np.minimum(ranks, n - 1)]
+    return np.asarray(sorted_values[binomial_ranks(sorted_values.size, q, samples, rng)])
+
+
+def binomial_ranks(n: int, q: np.ndarray, samples: int, rng: np.random.Generator) -> np.ndarray:
+    """The 0-based ranks :func:`binomial_rank_draws` reads in a sample of ``n``: len(q) x
+    samples. Only ``n`` is needed, so an engine can be asked for the values at these ranks."""
+    return np.minimum(rng.binomial(n, q[:, None], size=(q.size, samples)), n - 1)
 
 
 def order_statistic_bounds(

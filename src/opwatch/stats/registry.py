@@ -9,7 +9,7 @@ metric types it applies to; the statistics step looks it up by the name used in
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar, TypeVar
@@ -40,42 +40,50 @@ class ScalarSample:
     resamples: BootstrapTotals | None = None
     """The group's bootstrap totals, shared by its metrics' statistics (see
     :class:`BootstrapTotals`); built for this sample alone when not given."""
+    clients: np.ndarray | None = None
+    """Each row's client, as :func:`~opwatch.stats.replicates.client_hash` (its bootstrap
+    weights); rows numbered 0, 1, … stand for them when not given."""
 
-    def bootstrap(self, settings: IntervalSettings, rng: np.random.Generator) -> BootstrapTotals:
+    def bootstrap(self, settings: IntervalSettings) -> BootstrapTotals:
         """The bootstrap totals of this sample's group."""
         if self.resamples is not None:
             return self.resamples
-        return BootstrapTotals({"": self.values, **self.metrics}, settings, lambda: rng)
+        clients = client_numbers(self.values.size, self.clients)
+        return BootstrapTotals({"": self.values, **self.metrics}, clients, settings)
+
+
+def client_numbers(rows: int, clients: np.ndarray | None) -> np.ndarray:
+    """The rows' clients for their bootstrap weights: ``clients``, or 0 … rows - 1."""
+    return np.arange(rows, dtype=np.int64) if clients is None else clients
 
 
 class BootstrapTotals:
     """Poisson-bootstrap totals of every scalar metric of a group, from one set of weights.
 
     Resampling clients means resampling whole client rows: the statistics of one group (a mean
-    here, a ratio of two metrics there) share the same resamples, drawn once, in one matrix
-    product over every metric's columns. Computed (and its generator seeded) on first use:
-    groups with analytic intervals never pay for it.
+    here, a ratio of two metrics there) share the same resamples, in one matrix product over
+    every metric's columns. Computed on first use: groups with analytic intervals never pay
+    for it.
     """
 
     def __init__(
         self,
         metrics: Mapping[str, np.ndarray],
+        clients: np.ndarray,
         settings: IntervalSettings,
-        rng: Callable[[], np.random.Generator],
     ) -> None:
-        self.metrics, self.settings, self.rng = metrics, settings, rng
+        self.metrics, self.hashes, self.settings = metrics, clients, settings
         self._totals: np.ndarray | None = None
 
     def _computed(self) -> np.ndarray:
         if self._totals is None:
-            columns = [np.ones(next(iter(self.metrics.values())).size)]
+            columns = [np.ones(self.hashes.size)]
             for values in self.metrics.values():
                 present = ~np.isnan(values)
                 columns += [np.where(present, values, 0.0), present.astype(np.float64)]
-            weights = poisson_weighted_sums(
-                np.column_stack(columns), self.settings.samples, self.rng()
+            self._totals = poisson_weighted_sums(
+                np.column_stack(columns), self.hashes, self.settings
             )
-            self._totals = weights
         return self._totals
 
     def clients(self) -> np.ndarray:
@@ -102,6 +110,9 @@ class HistogramSample:
     """Bucket lower bounds, in the unit percentiles are reported in."""
     upper: np.ndarray
     """Bucket upper bounds (the overflow bucket's is its lower bound)."""
+    clients: np.ndarray | None = None
+    """Each row's client, as :func:`~opwatch.stats.replicates.client_hash` (its bootstrap
+    weights); rows numbered 0, 1, … stand for them when not given."""
     resampled: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
     """Bootstrap replicates of the mean histogram, once drawn: the group's statistics share
     them."""

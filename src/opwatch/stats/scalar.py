@@ -9,7 +9,8 @@ Percentile points use linear interpolation between order statistics (numpy's def
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,9 @@ from opwatch.stats.registry import (
     requested_percentiles,
 )
 from opwatch.stats.scalar_sums import (
+    GroupReplicates,
     ScalarSums,
+    bootstrapped_percentiles,
     mean_variances,
     percentiles_from_order,
     residual_variances,
@@ -89,7 +92,7 @@ class Mean(Statistic):
         if values.size < 2:
             return no_interval([None], point)
         if settings.bootstraps(values.size):
-            total, count = sample.bootstrap(settings, rng).sums(sample.values)
+            total, count = sample.bootstrap(settings).sums(sample.values)
             with np.errstate(invalid="ignore", divide="ignore"):
                 return from_draws([None], point, (total / count)[None, :], settings)
         se = values.std(ddof=1) / np.sqrt(values.size)
@@ -100,14 +103,27 @@ class Mean(Statistic):
     def estimate_from_sums(
         self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
     ) -> Sequence[Estimates | None]:
-        """Each group's mean with its normal interval; None where it is bootstrapped."""
+        """Each group's mean with its normal interval (or bootstrapped, see
+        :func:`_from_moments`)."""
         moments = sums.moments
         with np.errstate(invalid="ignore", divide="ignore"):
             points = moments.total / moments.count
             errors = np.sqrt(mean_variances(moments)) / np.sqrt(moments.count)
         return [
-            NONE if n == 0 else _from_moments(point, error, int(n), settings)
-            for n, point, error in zip(moments.count, points, errors, strict=True)
+            NONE
+            if n == 0
+            else _from_moments(
+                point,
+                error,
+                int(n),
+                settings,
+                draws=sums.replicate_draws(
+                    group, lambda found: _ratio(found.totals[sums.name], found.counts[sums.name])
+                ),
+            )
+            for group, (n, point, error) in enumerate(
+                zip(moments.count, points, errors, strict=True)
+            )
         ]
 
 
@@ -137,7 +153,7 @@ class Sum(Statistic):
         if n < 2:
             return no_interval([None], point)
         if settings.bootstraps(n):
-            resamples = sample.bootstrap(settings, rng)
+            resamples = sample.bootstrap(settings)
             total, _ = resamples.sums(sample.values)
             with np.errstate(invalid="ignore", divide="ignore"):
                 draws = n * total / resamples.clients()  # a sum over n clients
@@ -150,13 +166,26 @@ class Sum(Statistic):
     def estimate_from_sums(
         self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
     ) -> Sequence[Estimates | None]:
-        """Each group's sum with its normal interval; None where it is bootstrapped."""
+        """Each group's sum with its normal interval (or bootstrapped, see
+        :func:`_from_moments`)."""
         moments = sums.moments
         errors = np.sqrt(moments.clients) * np.sqrt(sum_variances(moments))
+
+        def resampled(found: GroupReplicates, clients: float) -> np.ndarray:
+            return clients * _ratio(found.totals[sums.name], found.clients)  # over N clients
+
         return [
-            NONE if n == 0 else _from_moments(total, error, int(clients), settings)
-            for n, total, error, clients in zip(
-                moments.count, moments.total, errors, moments.clients, strict=True
+            NONE
+            if n == 0
+            else _from_moments(
+                total,
+                error,
+                int(clients),
+                settings,
+                draws=sums.replicate_draws(group, partial(resampled, clients=clients)),
+            )
+            for group, (n, total, error, clients) in enumerate(
+                zip(moments.count, moments.total, errors, moments.clients, strict=True)
             )
         ]
 
@@ -201,7 +230,7 @@ class Percentile(Statistic):
         self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
     ) -> Sequence[Estimates | None]:
         """Every group's percentiles from the values at their ranks."""
-        return _percentiles_from_sums(sums, *self.ranked(parameters), settings)
+        return _percentiles_from_sums(sums, *self.ranked(parameters), settings, self.name)
 
     def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
         """Comparisons of the configured percentiles only."""
@@ -252,16 +281,28 @@ class Quantile(Statistic):
         self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
     ) -> Sequence[Estimates | None]:
         """Every group's median from the values at its ranks."""
-        return _percentiles_from_sums(sums, *self.ranked(parameters), settings)
+        return _percentiles_from_sums(sums, *self.ranked(parameters), settings, self.name)
 
 
 def _percentiles_from_sums(
-    sums: ScalarSums, remove_nulls: bool, percentiles: np.ndarray, settings: IntervalSettings
-) -> list[Estimates]:
-    """The analytic percentiles of every group (valid at any size: never bootstrapped under
-    ``auto``; under ``bootstrap`` the clients' path computes them)."""
-    return percentiles_from_order(
-        sums.order[remove_nulls], sums.moments.count > 0, percentiles, settings
+    sums: ScalarSums,
+    remove_nulls: bool,
+    percentiles: np.ndarray,
+    settings: IntervalSettings,
+    name: str,
+) -> Sequence[Estimates | None]:
+    """Every group's percentiles: analytic (valid at any size: never bootstrapped under
+    ``auto``), or under ``bootstrap`` from the values at ranks drawn from the statistic's
+    generators (None without them: the clients' path computes them)."""
+    order = sums.order[remove_nulls]
+    found = percentiles_from_order(order, sums.moments.count > 0, percentiles, settings)
+    if settings.method != "bootstrap":
+        return found
+    generator = sums.rank_generator
+    if generator is None:
+        return [None] * len(found)
+    return bootstrapped_percentiles(
+        found, order, percentiles, settings, lambda group: generator(group, name)
     )
 
 
@@ -324,7 +365,7 @@ class TotalRatio(Statistic):
         if n < 2:
             return no_interval(names, [point])
         if settings.bootstraps(n):
-            resamples = sample.bootstrap(settings, rng)
+            resamples = sample.bootstrap(settings)
             numerator_totals, _ = resamples.sums(sample.values)
             denominator_totals, _ = resamples.sums(sample.metrics[denominator_name])
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -340,7 +381,8 @@ class TotalRatio(Statistic):
     def estimate_from_sums(
         self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
     ) -> Sequence[Estimates | None]:
-        """Each group's ratio with its delta-method interval; None where it is bootstrapped."""
+        """Each group's ratio with its delta-method interval (or bootstrapped, see
+        :func:`_from_moments`)."""
         denominator_name = str(parameters["denominator_metric"])
         pair = sums.ratios.get(denominator_name)
         if pair is None:
@@ -349,10 +391,18 @@ class TotalRatio(Statistic):
             points = pair.numerator / pair.denominator
             errors = np.sqrt(pair.clients * residual_variances(pair)) / np.abs(pair.denominator)
         names = [denominator_name]
+
+        def draws(found: GroupReplicates) -> np.ndarray:
+            return _ratio(found.totals[sums.name], found.totals[denominator_name])
+
         return [
-            NONE if total == 0 else _from_moments(point, error, int(clients), settings, names)
-            for clients, total, point, error in zip(
-                pair.clients, pair.denominator, points, errors, strict=True
+            NONE
+            if total == 0
+            else _from_moments(
+                point, error, int(clients), settings, names, sums.replicate_draws(group, draws)
+            )
+            for group, (clients, total, point, error) in enumerate(
+                zip(pair.clients, pair.denominator, points, errors, strict=True)
             )
         ]
 
@@ -363,12 +413,21 @@ def _from_moments(
     clients: int,
     settings: IntervalSettings,
     names: Sequence[str | None] = (None,),
+    draws: Callable[[], np.ndarray] | None = None,
 ) -> Estimates | None:
-    """One group's estimate from its sums: no interval below two ``clients``, None where the
-    interval is bootstrapped over ``clients`` (the clients' path computes it), else the
-    normal interval."""
+    """One group's estimate from its sums: no interval below two ``clients``; where the
+    interval is bootstrapped over ``clients``, from the replicates ``draws`` gives, None
+    without them; else the normal interval."""
     if clients < 2:
         return no_interval(names, [point])
     if settings.bootstraps(clients):
-        return None
+        if draws is None:
+            return None
+        return from_draws(names, np.asarray([point]), draws()[None, :], settings)
     return from_se(names, np.asarray([point]), np.asarray([error]), settings)
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """``numerator / denominator``, NaN where a resample has nothing to divide by."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.asarray(numerator / denominator)

@@ -18,12 +18,16 @@ An engine aggregates the sums in SQL (``statistics_scalar_moments``,
 only groups x metrics numbers, and a few hundred values per group and percentile metric,
 reach Python. The results equal the client-by-client definitions in
 :mod:`opwatch.stats.scalar` (tests check it), but for the rounding of sums. A bootstrapped
-interval needs the clients: those groups are left to the clients' path (None here).
+interval needs replicates: Poisson-bootstrap totals per group and replicate, which the engine
+adds up with weights from a hash of the client (``statistics_scalar_replicates``,
+:mod:`opwatch.stats.replicates`), and for percentiles the values at ranks drawn here
+(OpMon's efficient bootstrap): given them (``replicates``, ``rank_generator``), those groups'
+intervals come from them too; without them, those groups are None here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +36,8 @@ from opwatch.stats.intervals import (
     NONE,
     Estimates,
     IntervalSettings,
+    binomial_ranks,
+    from_draws,
     order_statistic_ranks_of_sizes,
 )
 from opwatch.stats.registry import parameter_names
@@ -107,6 +113,21 @@ class OrderStatistics:
 
 
 @dataclass(frozen=True)
+class GroupReplicates:
+    """One group's Poisson-bootstrap replicate totals, shared by its metrics: per replicate,
+    the clients' total weight ``Σw`` and, per metric, ``Σw·x`` (NULLs as 0) and ``Σw`` over
+    the clients with a value."""
+
+    clients: np.ndarray
+    totals: Mapping[str, np.ndarray]
+    counts: Mapping[str, np.ndarray]
+
+
+RankGenerator = Callable[[int, str], np.random.Generator]
+"""(group, statistic) → the generator of that group's bootstrap ranks of that statistic."""
+
+
+@dataclass(frozen=True)
 class ScalarSums:
     """What one scalar metric's statistics read instead of its clients, group by group."""
 
@@ -115,6 +136,19 @@ class ScalarSums:
     """By denominator metric: the sums of this metric over it (total_ratio)."""
     order: Mapping[bool, OrderStatistics] = field(default_factory=dict)
     """By ``remove_nulls``: the values at the ranks the percentiles need."""
+    name: str = ""
+    """The metric's name among ``replicates``' totals."""
+    replicates: Mapping[int, GroupReplicates] = field(default_factory=dict)
+    """By group: replicate totals of the groups whose intervals are bootstrapped."""
+    rank_generator: RankGenerator | None = None
+    """Where bootstrapped percentiles draw their ranks (the values there are in ``order``)."""
+
+    def replicate_draws(
+        self, group: int, draws: Callable[[GroupReplicates], np.ndarray]
+    ) -> Callable[[], np.ndarray] | None:
+        """``draws`` of the group's replicates, if it has them."""
+        found = self.replicates.get(group)
+        return None if found is None else lambda: draws(found)
 
 
 @dataclass(frozen=True)
@@ -202,6 +236,37 @@ def percentiles_from_order(
         for row, group in enumerate(groups.tolist()):
             results[group] = Estimates(names, points[row], lower[row], upper[row], se=se[row])
     return results
+
+
+def bootstrapped_percentiles(
+    found: list[Estimates],
+    order: OrderStatistics,
+    percentiles: np.ndarray,
+    settings: IntervalSettings,
+    generator: Callable[[int], np.random.Generator],
+) -> list[Estimates]:
+    """``found`` (:func:`percentiles_from_order`) with bootstrap intervals: each group's
+    replicates are the values at ranks ``Binomial(n, q)`` (:func:`bootstrap_ranks`), which
+    ``order`` must hold."""
+    q = percentiles / 100.0
+    results = list(found)
+    for group, estimates in enumerate(found):
+        ranks = bootstrap_ranks(int(order.sizes[group]), q, settings, generator(group))
+        if ranks is None or len(estimates) == 0:
+            continue
+        draws = order.at(np.asarray([group]), ranks.ravel())[0].reshape(ranks.shape)
+        results[group] = from_draws(estimates.parameters, estimates.points, draws, settings)
+    return results
+
+
+def bootstrap_ranks(
+    size: int, q: np.ndarray, settings: IntervalSettings, generator: np.random.Generator
+) -> np.ndarray | None:
+    """The ranks a group of ``size`` values reads for bootstrapped percentiles ``q`` (None
+    where they are not bootstrapped: analytic, or fewer than two values)."""
+    if size < 2 or not settings.bootstraps(size, analytic_always_valid=True):
+        return None
+    return binomial_ranks(size, q, settings.samples, generator)
 
 
 def sum_variances(moments: ScalarMoments) -> np.ndarray:
