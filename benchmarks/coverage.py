@@ -8,7 +8,8 @@ tests/pipeline/test_statistics_scalars.py):
 
 - the mean of Pareto(alpha = 3) values (x_m = 1, mean 1.5) at 40 clients;
 - the mean of log-normal(0, sigma = 1) values (mean e^0.5) at 1,000 clients, and at 40;
-- the median of Poisson(3) counts (median 3) at 500 clients: ties everywhere.
+- the median of Poisson(3) counts (median 3) at 500 clients: ties everywhere;
+- and, for balance, the mean of exponential values and of normal values at 30 clients.
 
 Run: ``.venv/bin/python benchmarks/coverage.py [--trials N]``.
 """
@@ -57,6 +58,8 @@ CASES = (
     Case("mean, Pareto(alpha=3)", 40, lambda rng, n: 1 + rng.pareto(3.0, n), "mean", {}, 1.5),
     _lognormal_mean(1000),
     _lognormal_mean(40),
+    Case("mean, exponential", 30, lambda rng, n: rng.exponential(1.0, n), "mean", {}, 1.0),
+    Case("mean, normal", 30, lambda rng, n: rng.normal(5.0, 2.0, n), "mean", {}, 5.0),
     Case(
         "median, Poisson(3) counts",
         500,
@@ -74,12 +77,13 @@ def covered(case: Case, method: str, trials: int) -> float:
     """Share of ``trials`` whose interval holds the truth."""
     settings = IntervalSettings(method=method, samples=1000, seed=1)  # type: ignore[arg-type]
     computed = statistic(case.statistic, "scalar")
-    rng = np.random.default_rng(20261203)
+    rng, ids = np.random.default_rng(20261203), np.random.default_rng(6)
     hits = 0
     for trial in range(trials):
         values = case.draw(rng, case.clients)
+        clients = ids.integers(0, 2**32, case.clients)  # each trial's own clients' weights
         estimates = computed.estimate(
-            ScalarSample(values), case.parameters, settings, settings.rng(trial)
+            ScalarSample(values, clients=clients), case.parameters, settings, settings.rng(trial)
         )
         wanted = next(e for e in estimates if e.parameter == case.parameter)
         if wanted.lower is not None and wanted.upper is not None:

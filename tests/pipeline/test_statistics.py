@@ -4,8 +4,8 @@ The ETL's client tables are checked against raw data by test_oracle; here pandas
 back and numpy / scipy compute every statistic of the demo project per group, the way the
 definitions in docs/statistics.md say: count, sum, mean, percentiles of client values (NULL as
 0), total_ratio, the mean normalized histogram and its percentiles (interpolated in the
-layout's buckets), the analytic intervals (scipy's normal and quantile-test intervals), and the
-branch comparisons.
+layout's buckets), the analytic intervals (Hall's skewness-corrected t interval solved with
+scipy, scipy's quantile-test intervals), and the branch comparisons.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from opwatch.demo.telemetry import GeneratedData
 from opwatch.pipeline import open_runner
 from opwatch.stats.buckets import exponential_bounds
 from tests.conftest import days, settings_for
+from tests.stats.test_scalar import hall_interval
 
 KEYS = ["submission_date", "os", "branch"]
 RELATIVE = 1e-9
@@ -110,14 +111,12 @@ def test_count_sum_mean_and_their_intervals(analytic: Path) -> None:
         assert mean["point"] == pytest.approx(present.mean(), rel=RELATIVE)
         assert total["point"] == pytest.approx(present.sum(), rel=RELATIVE)
         if present.size > 1:
-            low, high = scipy_stats.norm.interval(
-                0.95, loc=present.mean(), scale=scipy_stats.sem(present)
-            )
+            low, high = hall_interval(present)
             assert (mean["lower"], mean["upper"]) == pytest.approx((low, high), rel=RELATIVE)
-            zeros = np.nan_to_num(x)
-            spread = np.sqrt(zeros.size) * zeros.std(ddof=1)
-            low, high = scipy_stats.norm.interval(0.95, loc=zeros.sum(), scale=spread)
-            assert (total["lower"], total["upper"]) == pytest.approx((low, high), rel=RELATIVE)
+            low, high = hall_interval(np.nan_to_num(x))  # a sum's clients: NULL as 0
+            assert (total["lower"], total["upper"]) == pytest.approx(
+                (low * x.size, high * x.size), rel=RELATIVE
+            )
             checked += 1
     assert checked > 20
 

@@ -42,7 +42,8 @@ def groups(seed: int) -> list[dict[str, np.ndarray]]:
 
 def sums_of(data: list[dict[str, np.ndarray]], q: np.ndarray) -> ScalarSums:
     """What the engine's templates return for metric ``x``, computed with numpy."""
-    arrays: dict[str, list[float]] = {name: [] for name in ("N", "n", "t", "neg", "c", "ca")}
+    names = ("N", "n", "t", "neg", "c", "ca", "k", "ka")
+    arrays: dict[str, list[float]] = {name: [] for name in names}
     ratio: dict[str, list[float]] = {name: [] for name in ("x", "y", "r", "rr")}
     for group in data:
         x, y = group["x"], group["y"]
@@ -55,6 +56,8 @@ def sums_of(data: list[dict[str, np.ndarray]], q: np.ndarray) -> ScalarSums:
             ("neg", np.count_nonzero(values < 0)),
             ("c", ((values - mean) ** 2).sum() if values.size else 0.0),
             ("ca", ((values - values.sum() / x.size) ** 2).sum()),
+            ("k", ((values - mean) ** 3).sum() if values.size else 0.0),
+            ("ka", ((values - values.sum() / x.size) ** 3).sum()),
         ):
             arrays[name].append(float(value))
         x0, y0 = np.nan_to_num(x), np.nan_to_num(y)
@@ -67,9 +70,7 @@ def sums_of(data: list[dict[str, np.ndarray]], q: np.ndarray) -> ScalarSums:
         ):
             ratio[name].append(float(value))
     columns = {name: np.asarray(values) for name, values in arrays.items()}
-    moments = ScalarMoments(
-        columns["N"], columns["n"], columns["t"], columns["neg"], columns["c"], columns["ca"]
-    )
+    moments = ScalarMoments(*(columns[name] for name in names))
     pair = {name: np.asarray(values) for name, values in ratio.items()}
     ratios = {"y": RatioSums(columns["N"], pair["x"], pair["y"], pair["r"], pair["rr"])}
     orders = {flag: _order(data, q, flag, moments) for flag in (False, True)}

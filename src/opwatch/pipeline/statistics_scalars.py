@@ -167,7 +167,15 @@ def _moments(
         rows = (names == name) & (aggs == agg)
         at = group_ids[rows]
         arrays = {}
-        for field in ("count", "total", "negatives", "centered", "centered_all"):
+        for field in (
+            "count",
+            "total",
+            "negatives",
+            "centered",
+            "centered_all",
+            "cubed",
+            "cubed_all",
+        ):
             array = np.zeros(groups)
             array[at] = np.nan_to_num(floats(data[field])[rows])
             arrays[field] = array

@@ -8,9 +8,9 @@ Chosen per project (``[project.statistics]``, see docs/statistics.md):
   histograms use Poisson(1) client weights (each client appears a Poisson number of times in a
   resample), a hash of (client, replicate, seed) (:mod:`opwatch.stats.replicates`), so an
   engine computes the same replicates in SQL; here one matrix product per chunk of clients.
-- **analytic**, valid for the large samples monitoring sees: normal intervals with the sample
-  standard error for means and sums, the delta method for ratios, order-statistic (binomial)
-  intervals for quantiles of client values (distribution-free), and Woodruff's interval for
+- **analytic**, valid for the large samples monitoring sees: skewness-corrected t intervals
+  (Hall's transformation) for means and sums, the delta method for ratios, order-statistic
+  (binomial) intervals for quantiles of client values (distribution-free), and Woodruff's for
   percentiles of the mean histogram (the normal interval of the CDF at the percentile, mapped
   back through the histogram).
 - **auto** (the default) uses the analytic intervals, except where a normal approximation is
@@ -33,7 +33,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from scipy.special import ndtri
+from scipy.special import ndtri, stdtrit
 
 from opwatch.stats.replicates import poisson_weights
 
@@ -207,6 +207,52 @@ def from_se(
     errors = np.asarray(se, dtype=np.float64)
     half = settings.z * errors
     return Estimates(list(parameters), values, values - half, values + half, se=errors)
+
+
+def from_skewed_se(
+    parameters: Sequence[str | None],
+    points: np.ndarray,
+    se: np.ndarray,
+    skewness: np.ndarray,
+    clients: np.ndarray,
+    settings: IntervalSettings,
+) -> Estimates:
+    """Intervals of means (or sums) of skewed values: Hall's (1992) transformation of the
+    Student t statistic, which removes the first-order effect of the values' skewness.
+
+    The t statistic ``T = (x̄ - μ) / se`` of skewed values is itself skewed, so the symmetric
+    ``x̄ ± t·se`` misses on the long tail's side (a nominal 95 % covers 87 % for the mean of 40
+    log-normal values). Hall's ``h(T) = T + gT²/(3√n) + g²T³/(27n) + g/(6√n)`` (g the values'
+    skewness) is close to symmetric, and monotone, with the closed-form inverse
+    ``h⁻¹(u) = 3√n/g · ((1 + g/√n · (u - g/(6√n)))^(1/3) - 1)``: the interval is
+    ``[x̄ - se·h⁻¹(q), x̄ - se·h⁻¹(-q)]``, ``q`` the t quantile with n - 1 degrees of freedom.
+    Without skewness it is the t interval. Only the first three moments are needed, so an
+    engine's sums give it. ``se`` stays the estimate's standard error (for comparisons).
+    """
+    values = np.asarray(points, dtype=np.float64)
+    errors = np.asarray(se, dtype=np.float64)
+    n = np.asarray(clients, dtype=np.float64)
+    gamma = np.nan_to_num(np.asarray(skewness, dtype=np.float64))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = stdtrit(n - 1, 0.5 + settings.level / 2)
+        root = np.sqrt(n)
+
+        def inverse(u: np.ndarray) -> np.ndarray:
+            shifted = gamma / root * (u - gamma / (6 * root))
+            curved = 3 * root / gamma * (np.cbrt(1 + shifted) - 1)
+            return np.asarray(np.where(np.abs(gamma) < 1e-9, u, curved))
+
+        lower = values - errors * inverse(q)
+        upper = values - errors * inverse(-q)
+    return Estimates(list(parameters), values, lower, upper, se=errors)
+
+
+def skewness(centered: np.ndarray, cubed: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """The values' sample skewness ``m₃ / m₂^(3/2)`` (moments about the mean, divided by n)
+    from ``Σ(x - x̄)²`` and ``Σ(x - x̄)³``; 0 where there is no spread."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        found = (cubed / n) / (centered / n) ** 1.5
+    return np.asarray(np.where(np.isfinite(found), found, 0.0))
 
 
 def poisson_weighted_sums(

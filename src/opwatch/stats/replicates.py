@@ -88,11 +88,14 @@ _LOW_BITS, _SHIFT = np.uint64(MODULUS), np.uint64(31)
 
 
 def _modulo(x: np.ndarray) -> np.ndarray:
-    """``x mod (2^31 - 1)`` for ``x < 2^63``, by folding the high bits onto the low ones
-    (``2^31 ≡ 1``): several times faster in numpy than its integer remainder."""
-    x = (x & _LOW_BITS) + (x >> _SHIFT)
-    x = (x & _LOW_BITS) + (x >> _SHIFT)
-    return np.where(x >= _LOW_BITS, x - _LOW_BITS, x)
+    """``x mod (2^31 - 1)``, in place, for the hash's values (below ``(M - 1)² + M``): one
+    fold of the high bits onto the low ones (``2^31 ≡ 1``) leaves less than ``2M``, and one
+    conditional subtraction finishes — several times faster in numpy than its remainder."""
+    high = x >> _SHIFT
+    np.bitwise_and(x, _LOW_BITS, out=x)
+    x += high
+    np.subtract(x, _LOW_BITS, out=x, where=x >= _LOW_BITS)
+    return x
 
 
 def poisson_weights(hashes: np.ndarray, replicates: int, seed: int) -> np.ndarray:
@@ -113,7 +116,7 @@ def poisson_weights(hashes: np.ndarray, replicates: int, seed: int) -> np.ndarra
     return weights
 
 
-BLOCK_CELLS = 262_144
+BLOCK_CELLS = 65_536
 """Weights computed at once by :func:`poisson_weights`."""
 
 

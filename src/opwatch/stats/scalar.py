@@ -23,8 +23,10 @@ from opwatch.stats.intervals import (
     binomial_rank_draws,
     from_draws,
     from_se,
+    from_skewed_se,
     no_interval,
     order_statistic_bounds,
+    skewness,
 )
 from opwatch.stats.registry import (
     ScalarSample,
@@ -42,6 +44,7 @@ from opwatch.stats.scalar_sums import (
     mean_variances,
     percentiles_from_order,
     residual_variances,
+    sum_skewness,
     sum_variances,
 )
 
@@ -96,7 +99,7 @@ class Mean(Statistic):
             with np.errstate(invalid="ignore", divide="ignore"):
                 return from_draws([None], point, (total / count)[None, :], settings)
         se = values.std(ddof=1) / np.sqrt(values.size)
-        return from_se([None], point, np.asarray([se]), settings)
+        return _skewed([None], point, se, values, settings)
 
     summed = True
 
@@ -109,6 +112,7 @@ class Mean(Statistic):
         with np.errstate(invalid="ignore", divide="ignore"):
             points = moments.total / moments.count
             errors = np.sqrt(mean_variances(moments)) / np.sqrt(moments.count)
+        skew = skewness(moments.centered, moments.cubed, moments.count)
         return [
             NONE
             if n == 0
@@ -117,6 +121,7 @@ class Mean(Statistic):
                 error,
                 int(n),
                 settings,
+                skew=skew[group],
                 draws=sums.replicate_draws(
                     group, lambda found: _ratio(found.totals[sums.name], found.counts[sums.name])
                 ),
@@ -159,7 +164,7 @@ class Sum(Statistic):
                 draws = n * total / resamples.clients()  # a sum over n clients
             return from_draws([None], point, draws[None, :], settings)
         se = np.sqrt(n) * values.std(ddof=1)
-        return from_se([None], point, np.asarray([se]), settings)
+        return _skewed([None], point, se, values, settings)
 
     summed = True
 
@@ -170,6 +175,7 @@ class Sum(Statistic):
         :func:`_from_moments`)."""
         moments = sums.moments
         errors = np.sqrt(moments.clients) * np.sqrt(sum_variances(moments))
+        skews = sum_skewness(moments)
 
         def resampled(found: GroupReplicates, clients: float) -> np.ndarray:
             return clients * _ratio(found.totals[sums.name], found.clients)  # over N clients
@@ -182,6 +188,7 @@ class Sum(Statistic):
                 error,
                 int(clients),
                 settings,
+                skew=skews[group],
                 draws=sums.replicate_draws(group, partial(resampled, clients=clients)),
             )
             for group, (n, total, error, clients) in enumerate(
@@ -414,17 +421,41 @@ def _from_moments(
     settings: IntervalSettings,
     names: Sequence[str | None] = (None,),
     draws: Callable[[], np.ndarray] | None = None,
+    skew: float | None = None,
 ) -> Estimates | None:
     """One group's estimate from its sums: no interval below two ``clients``; where the
     interval is bootstrapped over ``clients``, from the replicates ``draws`` gives, None
-    without them; else the normal interval."""
+    without them; else the normal interval, or with the values' ``skew``, Hall's."""
     if clients < 2:
         return no_interval(names, [point])
     if settings.bootstraps(clients):
         if draws is None:
             return None
         return from_draws(names, np.asarray([point]), draws()[None, :], settings)
-    return from_se(names, np.asarray([point]), np.asarray([error]), settings)
+    if skew is None:
+        return from_se(names, np.asarray([point]), np.asarray([error]), settings)
+    return from_skewed_se(
+        names,
+        np.asarray([point]),
+        np.asarray([error]),
+        np.asarray([skew]),
+        np.asarray([clients]),
+        settings,
+    )
+
+
+def _skewed(
+    names: Sequence[str | None],
+    point: np.ndarray,
+    se: float,
+    values: np.ndarray,
+    settings: IntervalSettings,
+) -> Estimates:
+    """Hall's skewness-corrected interval around ``point``, from the ``values`` themselves."""
+    centered = values - values.mean()
+    skew = skewness(np.sum(centered**2), np.sum(centered**3), np.asarray(values.size))
+    clients = np.asarray([values.size])
+    return from_skewed_se(names, point, np.asarray([se]), np.atleast_1d(skew), clients, settings)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

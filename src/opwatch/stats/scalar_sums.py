@@ -3,9 +3,9 @@
 The analytic intervals of scalar statistics need little of a group's clients (``N`` clients,
 ``n`` of them with a value ``x``; NULLs count as 0 where the statistic says so):
 
-- count, mean and sum: ``n``, ``Σx`` and the squared deviations ``Σ(x - Σx/n)²`` (a mean's
-  variance) and ``Σ(x - Σx/N)²`` (a sum's, the ``N - n`` zeros adding ``(N - n)(Σx/N)²``),
-  summed in two passes as numpy does;
+- count, mean and sum: ``n``, ``Σx`` and the squared and cubed deviations ``Σ(x - Σx/n)^k``
+  (a mean's variance and skewness) and ``Σ(x - Σx/N)^k`` (a sum's, the ``N - n`` zeros adding
+  ``(N - n)(-Σx/N)^k``), summed in two passes as numpy does;
 - total_ratio: ``Σx``, ``Σy`` and the residuals ``r = x - R·y`` (``R = Σx/Σy``): ``Σr`` and
   ``Σr²`` give the delta method's variance;
 - percentiles: the values at a few ranks of the group's sorted values — the two around each
@@ -39,6 +39,7 @@ from opwatch.stats.intervals import (
     binomial_ranks,
     from_draws,
     order_statistic_ranks_of_sizes,
+    skewness,
 )
 from opwatch.stats.registry import parameter_names
 
@@ -59,6 +60,10 @@ class ScalarMoments:
     """``Σ(x - Σx/n)²`` over the values."""
     centered_all: np.ndarray
     """``Σ(x - Σx/N)²`` over the values (the zeros' share is added in Python)."""
+    cubed: np.ndarray
+    """``Σ(x - Σx/n)³`` over the values (the skewness of a mean's interval)."""
+    cubed_all: np.ndarray
+    """``Σ(x - Σx/N)³`` over the values (a sum's; the zeros' share is added in Python)."""
 
 
 @dataclass(frozen=True)
@@ -276,6 +281,16 @@ def sum_variances(moments: ScalarMoments) -> np.ndarray:
         mean = moments.total / clients
         squares = moments.centered_all + (clients - n) * mean * mean
         return np.asarray(np.where(clients > 1, squares / (clients - 1), np.nan))
+
+
+def sum_skewness(moments: ScalarMoments) -> np.ndarray:
+    """The skewness of each group's values with NULLs as 0 (a sum's interval)."""
+    n, clients = moments.count, moments.clients
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = moments.total / clients
+        squares = moments.centered_all + (clients - n) * mean * mean
+        cubes = moments.cubed_all - (clients - n) * mean * mean * mean
+    return skewness(squares, cubes, clients)
 
 
 def mean_variances(moments: ScalarMoments) -> np.ndarray:
