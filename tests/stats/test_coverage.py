@@ -18,7 +18,7 @@ from opwatch.stats.histogram import histogram_percentile_estimates
 from opwatch.stats.histogram_math import histogram_percentiles
 from opwatch.stats.intervals import IntervalSettings
 from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
-from opwatch.stats.scalar import percentile_estimates
+from opwatch.stats.scalar_percentiles import percentile_estimates
 
 TRIALS = 1000
 CLIENTS = 500

@@ -8,7 +8,7 @@ import pytest
 from opwatch.stats.grouped import grouped_percentile_estimates
 from opwatch.stats.intervals import IntervalSettings
 from opwatch.stats.registry import HistogramSample, ScalarSample, statistic
-from opwatch.stats.scalar import percentile_estimates
+from opwatch.stats.scalar_percentiles import percentile_estimates
 
 SETTINGS = IntervalSettings(method="analytic")
 PERCENTILES = np.asarray([1.0, 5.0, 25.0, 50.0, 75.0, 95.0, 99.0, 99.9])

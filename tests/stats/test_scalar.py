@@ -142,3 +142,40 @@ def test_statistics_of_a_group_share_its_resamples() -> None:
     total = statistic("sum", "scalar").estimate(sample, {}, BOOTSTRAP, BOOTSTRAP.rng("s"))
     assert total[0].lower == pytest.approx(500 * mean[0].lower)
     assert total[0].upper == pytest.approx(500 * mean[0].upper)
+
+
+def weighted_t_interval(values: np.ndarray, weights: np.ndarray, level: float = 0.95):
+    """Bootstrap-t, replicate by replicate: each replicate's weighted mean and weighted
+    standard error (of ``Σw`` values), the studentized deviations' quantiles."""
+    n, mean = values.size, values.mean()
+    se = values.std(ddof=1) / np.sqrt(n)
+    studentized = []
+    for w in weights:
+        total = w.sum()
+        resampled_mean = np.average(values, weights=w)
+        variance = (w * (values - resampled_mean) ** 2).sum() / (total - 1)
+        studentized.append((resampled_mean - mean) / np.sqrt(variance / total))
+    low, high = np.quantile(studentized, [(1 - level) / 2, (1 + level) / 2])
+    return mean - high * se, mean - low * se
+
+
+def test_bootstrap_t_interval_of_a_mean_and_a_sum() -> None:
+    """From 30 clients, a bootstrapped mean's interval is the bootstrap-t with the clients'
+    hashed weights, and a sum's is the client count times that of the mean over every client
+    (NULLs as 0)."""
+    from opwatch.stats.replicates import poisson_weights
+
+    rng = np.random.default_rng(12)
+    values = rng.lognormal(0, 1, 300)
+    values[rng.random(300) < 0.2] = np.nan
+    clients = rng.integers(0, 2**32, 300)
+    weights = poisson_weights(clients, BOOTSTRAP.samples, BOOTSTRAP.seed)
+    sample = ScalarSample(values, clients=clients)
+    present = ~np.isnan(values)
+    mean = estimate("mean", sample, BOOTSTRAP)[0]
+    expected = weighted_t_interval(values[present], weights[:, present])
+    assert (mean.lower, mean.upper) == pytest.approx(expected, rel=1e-9)
+    total = estimate("sum", sample, BOOTSTRAP)[0]
+    low, high = weighted_t_interval(np.nan_to_num(values), weights)
+    assert (total.lower, total.upper) == pytest.approx((300 * low, 300 * high), rel=1e-9)
+    assert total.upper - total.point > total.point - total.lower  # skewed: a longer upper side

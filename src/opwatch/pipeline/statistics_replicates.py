@@ -41,12 +41,16 @@ def read_replicates(
     clients = floats(data["clients"])
     totals = {name: np.nan_to_num(floats(data[f"t{i}"])) for i, name in enumerate(columns)}
     counts = {name: floats(data[f"n{i}"]) for i, name in enumerate(columns)}
+    deviations = {name: np.nan_to_num(floats(data[f"d{i}"])) for i, name in enumerate(columns)}
+    squares = {name: np.nan_to_num(floats(data[f"s{i}"])) for i, name in enumerate(columns)}
     found = {}
     for start, end in group_bounds(group_ids):
         assert end - start == settings.samples, "every replicate of a group has its row"
         found[int(group_ids[start])] = GroupReplicates(
             clients[start:end],
-            {name: column[start:end] for name, column in totals.items()},
-            {name: column[start:end] for name, column in counts.items()},
+            *(
+                {name: column[start:end] for name, column in each.items()}
+                for each in (totals, counts, deviations, squares)
+            ),
         )
     return found

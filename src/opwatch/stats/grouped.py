@@ -4,8 +4,8 @@ A build-id project with a few dimensions has hundreds of small groups a day, eac
 percentiles per metric: computed group by group, Python's per-call overhead dominates. Here a
 metric's column is sorted within groups once, and every group's percentiles and
 order-statistic intervals come from index arithmetic over the flat sorted array. The results
-equal :func:`opwatch.stats.scalar.percentile_estimates` group by group (a test checks it),
-which stays the definition and serves the bootstrap.
+equal :func:`opwatch.stats.scalar_percentiles.percentile_estimates` group by group (a test
+checks it), which stays the definition and serves the bootstrap.
 """
 
 from __future__ import annotations

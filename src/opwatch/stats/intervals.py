@@ -166,7 +166,7 @@ def from_draws(
     Replicates that are not finite (a ratio over an empty resample) are left out.
     """
     values = np.asarray(points, dtype=np.float64)
-    ends = _row_quantiles(draws, settings.tails)
+    ends = row_quantiles(draws, settings.tails)
     with np.errstate(invalid="ignore"):
         usable = np.isfinite(ends[0]) & np.isfinite(values)
         lower = np.where(usable, np.fmin(ends[0], values), np.nan)
@@ -174,7 +174,7 @@ def from_draws(
     return Estimates(list(parameters), values, lower, upper, draws=draws)
 
 
-def _row_quantiles(draws: np.ndarray, tails: tuple[float, float]) -> np.ndarray:
+def row_quantiles(draws: np.ndarray, tails: tuple[float, float]) -> np.ndarray:
     """Quantiles (numpy's linear interpolation) of each row's finite values: 2 x rows.
 
     Vectorized even when rows have different numbers of finite values (replicates of a ratio

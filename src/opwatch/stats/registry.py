@@ -18,6 +18,7 @@ import numpy as np
 
 from opwatch.registry import Registry
 from opwatch.stats.intervals import Estimates, IntervalSettings, poisson_weighted_sums
+from opwatch.stats.scalar_bootstrap import Resampled
 
 DEFAULT_PERCENTILES = (50, 90, 99)
 """OpMon's percentiles when a ``percentile`` statistic names none (config fills the same
@@ -80,7 +81,14 @@ class BootstrapTotals:
             columns = [np.ones(self.hashes.size)]
             for values in self.metrics.values():
                 present = ~np.isnan(values)
-                columns += [np.where(present, values, 0.0), present.astype(np.float64)]
+                mean = values[present].mean() if present.any() else 0.0
+                deviations = np.where(present, values - mean, 0.0)
+                columns += [
+                    np.where(present, values, 0.0),
+                    present.astype(np.float64),
+                    deviations,
+                    deviations * deviations,
+                ]
             self._totals = poisson_weighted_sums(
                 np.column_stack(columns), self.hashes, self.settings
             )
@@ -90,13 +98,14 @@ class BootstrapTotals:
         """Each resample's number of client rows (Σ w)."""
         return self._computed()[:, 0]
 
-    def sums(self, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each resample's sum of ``values`` (NULL as 0) and count of non-NULL values, for the
-        metric column ``values`` (one of the group's, by identity)."""
+    def resampled(self, values: np.ndarray) -> Resampled:
+        """Each resample's totals of the metric column ``values`` (one of the group's, by
+        identity): the same five the engine adds up (see :class:`Resampled`)."""
         for index, column in enumerate(self.metrics.values()):
             if column is values:
                 totals = self._computed()
-                return totals[:, 1 + 2 * index], totals[:, 2 + 2 * index]
+                first = 1 + 4 * index
+                return Resampled(totals[:, 0], *(totals[:, first + k] for k in range(4)))
         raise KeyError("values are not one of the group's metric columns")
 
 

@@ -1,10 +1,9 @@
-"""Statistics of scalar metrics: count, sum, mean, quantile, percentile, total_ratio.
+"""Statistics of scalar metrics: count, sum, mean, total_ratio (percentiles and quantile:
+:mod:`opwatch.stats.scalar_percentiles`).
 
 Definitions match Mozilla's OpMon (docs/statistics.md): count is the number of clients with a
-value; sum and mean ignore clients without one (NULL), as SQL does; percentiles are of client
-values, where a client without a value counts as 0 unless ``remove_nulls = true`` (OpMon put
-NULLs in its lowest bucket); total_ratio is ``SUM(metric) / SUM(denominator_metric)``.
-Percentile points use linear interpolation between order statistics (numpy's default).
+value; sum and mean ignore clients without one (NULL), as SQL does; total_ratio is
+``SUM(metric) / SUM(denominator_metric)``.
 """
 
 from __future__ import annotations
@@ -15,34 +14,26 @@ from typing import Any
 
 import numpy as np
 
-from opwatch.stats.grouped import grouped_percentile_estimates
 from opwatch.stats.intervals import (
     NONE,
     Estimates,
     IntervalSettings,
-    binomial_rank_draws,
     from_draws,
     from_se,
     from_skewed_se,
     no_interval,
-    order_statistic_bounds,
     skewness,
 )
 from opwatch.stats.registry import (
     ScalarSample,
     Statistic,
-    configured_percentile_names,
-    only_configured_percentiles,
-    parameter_names,
     register,
-    requested_percentiles,
 )
+from opwatch.stats.scalar_bootstrap import bootstrapped_mean, bootstrapped_sum
 from opwatch.stats.scalar_sums import (
     GroupReplicates,
     ScalarSums,
-    bootstrapped_percentiles,
     mean_variances,
-    percentiles_from_order,
     residual_variances,
     sum_skewness,
     sum_variances,
@@ -94,11 +85,10 @@ class Mean(Statistic):
         point = np.asarray([values.mean()])
         if values.size < 2:
             return no_interval([None], point)
-        if settings.bootstraps(values.size):
-            total, count = sample.bootstrap(settings).sums(sample.values)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                return from_draws([None], point, (total / count)[None, :], settings)
         se = values.std(ddof=1) / np.sqrt(values.size)
+        if settings.bootstraps(values.size):
+            resampled = sample.bootstrap(settings).resampled(sample.values)
+            return bootstrapped_mean(resampled, float(point[0]), se, values.size, settings)
         return _skewed([None], point, se, values, settings)
 
     summed = True
@@ -122,8 +112,10 @@ class Mean(Statistic):
                 int(n),
                 settings,
                 skew=skew[group],
-                draws=sums.replicate_draws(
-                    group, lambda found: _ratio(found.totals[sums.name], found.counts[sums.name])
+                bootstrapped=sums.replicated(
+                    group,
+                    partial(_mean_of, name=sums.name, point=point, se=error, n=int(n)),
+                    settings,
                 ),
             )
             for group, (n, point, error) in enumerate(
@@ -157,13 +149,11 @@ class Sum(Statistic):
         point = np.asarray([values.sum()])
         if n < 2:
             return no_interval([None], point)
-        if settings.bootstraps(n):
-            resamples = sample.bootstrap(settings)
-            total, _ = resamples.sums(sample.values)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                draws = n * total / resamples.clients()  # a sum over n clients
-            return from_draws([None], point, draws[None, :], settings)
         se = np.sqrt(n) * values.std(ddof=1)
+        if settings.bootstraps(n):
+            resampled = sample.bootstrap(settings).resampled(sample.values)
+            present = int(np.count_nonzero(~np.isnan(sample.values)))
+            return bootstrapped_sum(resampled, float(point[0]), se, n, present, settings)
         return _skewed([None], point, se, values, settings)
 
     summed = True
@@ -176,10 +166,6 @@ class Sum(Statistic):
         moments = sums.moments
         errors = np.sqrt(moments.clients) * np.sqrt(sum_variances(moments))
         skews = sum_skewness(moments)
-
-        def resampled(found: GroupReplicates, clients: float) -> np.ndarray:
-            return clients * _ratio(found.totals[sums.name], found.clients)  # over N clients
-
         return [
             NONE
             if n == 0
@@ -189,159 +175,23 @@ class Sum(Statistic):
                 int(clients),
                 settings,
                 skew=skews[group],
-                draws=sums.replicate_draws(group, partial(resampled, clients=clients)),
+                bootstrapped=sums.replicated(
+                    group,
+                    partial(
+                        _sum_of,
+                        name=sums.name,
+                        point=total,
+                        se=error,
+                        clients=int(clients),
+                        n=int(n),
+                    ),
+                    settings,
+                ),
             )
             for group, (n, total, error, clients) in enumerate(
                 zip(moments.count, moments.total, errors, moments.clients, strict=True)
             )
         ]
-
-
-@register
-class Percentile(Statistic):
-    """Percentiles of client values: the configured ones and every integer one, 1 … 99."""
-
-    name = "percentile"
-    vectorized = True
-
-    def estimate(
-        self,
-        sample: ScalarSample,
-        parameters: Mapping[str, Any],
-        settings: IntervalSettings,
-        rng: np.random.Generator,
-    ) -> Estimates:
-        """Each percentile with its interval."""
-        percentiles = np.asarray(requested_percentiles(parameters))
-        return percentile_estimates(sample, parameters, percentiles, settings, rng)
-
-    def estimate_groups(
-        self,
-        column: np.ndarray,
-        bounds: list[tuple[int, int]],
-        parameters: Mapping[str, Any],
-        settings: IntervalSettings,
-    ) -> list[Estimates]:
-        """Every group's percentiles at once, on the analytic path."""
-        percentiles = np.asarray(requested_percentiles(parameters))
-        return grouped_percentile_estimates(column, bounds, parameters, percentiles, settings)
-
-    summed = True
-
-    def ranked(self, parameters: Mapping[str, Any]) -> tuple[bool, np.ndarray]:
-        """The percentiles, of values without NULLs or with them as 0."""
-        percentiles = np.asarray(requested_percentiles(parameters))
-        return bool(parameters.get("remove_nulls", False)), percentiles
-
-    def estimate_from_sums(
-        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
-    ) -> Sequence[Estimates | None]:
-        """Every group's percentiles from the values at their ranks."""
-        return _percentiles_from_sums(sums, *self.ranked(parameters), settings, self.name)
-
-    def compared(self, values: Estimates, parameters: Mapping[str, Any]) -> Estimates:
-        """Comparisons of the configured percentiles only."""
-        return only_configured_percentiles(values, parameters)
-
-    def row_parameters(self, parameters: Mapping[str, Any]) -> frozenset[str]:
-        """The configured percentiles: the rest of 1 … 99 are there for the dashboard's
-        percentile control."""
-        return configured_percentile_names(parameters)
-
-
-@register
-class Quantile(Statistic):
-    """The median, as OpMon's ``quantile`` (parameter 50)."""
-
-    name = "quantile"
-    vectorized = True
-
-    def estimate(
-        self,
-        sample: ScalarSample,
-        parameters: Mapping[str, Any],
-        settings: IntervalSettings,
-        rng: np.random.Generator,
-    ) -> Estimates:
-        """The 50th percentile with its interval."""
-        return percentile_estimates(sample, parameters, np.asarray([50.0]), settings, rng)
-
-    def estimate_groups(
-        self,
-        column: np.ndarray,
-        bounds: list[tuple[int, int]],
-        parameters: Mapping[str, Any],
-        settings: IntervalSettings,
-    ) -> list[Estimates]:
-        """Every group's median at once, on the analytic path."""
-        return grouped_percentile_estimates(
-            column, bounds, parameters, np.asarray([50.0]), settings
-        )
-
-    summed = True
-
-    def ranked(self, parameters: Mapping[str, Any]) -> tuple[bool, np.ndarray]:
-        """The median, of values without NULLs or with them as 0."""
-        return bool(parameters.get("remove_nulls", False)), np.asarray([50.0])
-
-    def estimate_from_sums(
-        self, sums: ScalarSums, parameters: Mapping[str, Any], settings: IntervalSettings
-    ) -> Sequence[Estimates | None]:
-        """Every group's median from the values at its ranks."""
-        return _percentiles_from_sums(sums, *self.ranked(parameters), settings, self.name)
-
-
-def _percentiles_from_sums(
-    sums: ScalarSums,
-    remove_nulls: bool,
-    percentiles: np.ndarray,
-    settings: IntervalSettings,
-    name: str,
-) -> Sequence[Estimates | None]:
-    """Every group's percentiles: analytic (valid at any size: never bootstrapped under
-    ``auto``), or under ``bootstrap`` from the values at ranks drawn from the statistic's
-    generators (None without them: the clients' path computes them)."""
-    order = sums.order[remove_nulls]
-    found = percentiles_from_order(order, sums.moments.count > 0, percentiles, settings)
-    if settings.method != "bootstrap":
-        return found
-    generator = sums.rank_generator
-    if generator is None:
-        return [None] * len(found)
-    return bootstrapped_percentiles(
-        found, order, percentiles, settings, lambda group: generator(group, name)
-    )
-
-
-def percentile_estimates(
-    sample: ScalarSample,
-    parameters: Mapping[str, Any],
-    percentiles: np.ndarray,
-    settings: IntervalSettings,
-    rng: np.random.Generator,
-) -> Estimates:
-    """``percentiles`` of the sample's client values, with intervals."""
-    values = sample.values
-    if parameters.get("remove_nulls", False):
-        values = values[~np.isnan(values)]
-    elif np.all(np.isnan(values)):
-        return NONE
-    values = np.sort(np.nan_to_num(values, nan=0.0))
-    if values.size == 0:
-        return NONE
-    q = percentiles / 100.0
-    points = np.percentile(values, percentiles)
-    names = parameter_names(percentiles)
-    if values.size < 2:
-        return no_interval(names, points)
-    if settings.bootstraps(values.size, analytic_always_valid=True):
-        draws = binomial_rank_draws(values, q, settings.samples, rng)
-        return from_draws(names, points, draws, settings)
-    lower, upper = order_statistic_bounds(values, q, settings)
-    # with few clients both ends can be one order statistic, beside an interpolated point
-    lower, upper = np.fmin(lower, points), np.fmax(upper, points)
-    se = (upper - lower) / (2 * settings.z)
-    return Estimates(names, points, lower, upper, se=se)
 
 
 @register
@@ -373,10 +223,9 @@ class TotalRatio(Statistic):
             return no_interval(names, [point])
         if settings.bootstraps(n):
             resamples = sample.bootstrap(settings)
-            numerator_totals, _ = resamples.sums(sample.values)
-            denominator_totals, _ = resamples.sums(sample.metrics[denominator_name])
-            with np.errstate(invalid="ignore", divide="ignore"):
-                draws = numerator_totals / denominator_totals
+            numerator_totals = resamples.resampled(sample.values).totals
+            denominator_totals = resamples.resampled(sample.metrics[denominator_name]).totals
+            draws = _ratio(numerator_totals, denominator_totals)
             return from_draws(names, np.asarray([point]), draws[None, :], settings)
         # Delta method: Var(ΣX/ΣY) ≈ Var(X - R·Y) · n / (ΣY)².
         residual = numerator - point * denominator
@@ -399,14 +248,22 @@ class TotalRatio(Statistic):
             errors = np.sqrt(pair.clients * residual_variances(pair)) / np.abs(pair.denominator)
         names = [denominator_name]
 
-        def draws(found: GroupReplicates) -> np.ndarray:
-            return _ratio(found.totals[sums.name], found.totals[denominator_name])
+        def resampled(
+            found: GroupReplicates, settings: IntervalSettings, point: float
+        ) -> Estimates:
+            draws = _ratio(found.totals[sums.name], found.totals[denominator_name])
+            return from_draws(names, np.asarray([point]), draws[None, :], settings)
 
         return [
             NONE
             if total == 0
             else _from_moments(
-                point, error, int(clients), settings, names, sums.replicate_draws(group, draws)
+                point,
+                error,
+                int(clients),
+                settings,
+                names,
+                sums.replicated(group, partial(resampled, point=point), settings),
             )
             for group, (clients, total, point, error) in enumerate(
                 zip(pair.clients, pair.denominator, points, errors, strict=True)
@@ -420,18 +277,17 @@ def _from_moments(
     clients: int,
     settings: IntervalSettings,
     names: Sequence[str | None] = (None,),
-    draws: Callable[[], np.ndarray] | None = None,
+    bootstrapped: Callable[[], Estimates] | None = None,
     skew: float | None = None,
 ) -> Estimates | None:
     """One group's estimate from its sums: no interval below two ``clients``; where the
-    interval is bootstrapped over ``clients``, from the replicates ``draws`` gives, None
-    without them; else the normal interval, or with the values' ``skew``, Hall's."""
+    interval is bootstrapped over ``clients``, what ``bootstrapped`` computes from the
+    group's replicates, None without them; else the normal interval, or with the values'
+    ``skew``, Hall's."""
     if clients < 2:
         return no_interval(names, [point])
     if settings.bootstraps(clients):
-        if draws is None:
-            return None
-        return from_draws(names, np.asarray([point]), draws()[None, :], settings)
+        return None if bootstrapped is None else bootstrapped()
     if skew is None:
         return from_se(names, np.asarray([point]), np.asarray([error]), settings)
     return from_skewed_se(
@@ -456,6 +312,31 @@ def _skewed(
     skew = skewness(np.sum(centered**2), np.sum(centered**3), np.asarray(values.size))
     clients = np.asarray([values.size])
     return from_skewed_se(names, point, np.asarray([se]), np.atleast_1d(skew), clients, settings)
+
+
+def _mean_of(
+    found: GroupReplicates,
+    settings: IntervalSettings,
+    name: str,
+    point: float,
+    se: float,
+    n: int,
+) -> Estimates:
+    """A mean's bootstrapped estimate from its group's replicates."""
+    return bootstrapped_mean(found.resampled(name), point, se, n, settings)
+
+
+def _sum_of(
+    found: GroupReplicates,
+    settings: IntervalSettings,
+    name: str,
+    point: float,
+    se: float,
+    clients: int,
+    n: int,
+) -> Estimates:
+    """A sum's bootstrapped estimate from its group's replicates."""
+    return bootstrapped_sum(found.resampled(name), point, se, clients, n, settings)
 
 
 def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:

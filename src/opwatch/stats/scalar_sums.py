@@ -42,6 +42,7 @@ from opwatch.stats.intervals import (
     skewness,
 )
 from opwatch.stats.registry import parameter_names
+from opwatch.stats.scalar_bootstrap import Resampled
 
 
 @dataclass(frozen=True)
@@ -120,12 +121,23 @@ class OrderStatistics:
 @dataclass(frozen=True)
 class GroupReplicates:
     """One group's Poisson-bootstrap replicate totals, shared by its metrics: per replicate,
-    the clients' total weight ``Σw`` and, per metric, ``Σw·x`` (NULLs as 0) and ``Σw`` over
-    the clients with a value."""
+    the clients' total weight ``Σw`` and, per metric, the totals of :class:`Resampled`."""
 
     clients: np.ndarray
     totals: Mapping[str, np.ndarray]
     counts: Mapping[str, np.ndarray]
+    deviations: Mapping[str, np.ndarray]
+    squares: Mapping[str, np.ndarray]
+
+    def resampled(self, name: str) -> Resampled:
+        """Metric ``name``'s replicate totals."""
+        return Resampled(
+            self.clients,
+            self.totals[name],
+            self.counts[name],
+            self.deviations[name],
+            self.squares[name],
+        )
 
 
 RankGenerator = Callable[[int, str], np.random.Generator]
@@ -148,12 +160,15 @@ class ScalarSums:
     rank_generator: RankGenerator | None = None
     """Where bootstrapped percentiles draw their ranks (the values there are in ``order``)."""
 
-    def replicate_draws(
-        self, group: int, draws: Callable[[GroupReplicates], np.ndarray]
-    ) -> Callable[[], np.ndarray] | None:
-        """``draws`` of the group's replicates, if it has them."""
+    def replicated(
+        self,
+        group: int,
+        estimate: Callable[[GroupReplicates, IntervalSettings], Estimates],
+        settings: IntervalSettings,
+    ) -> Callable[[], Estimates] | None:
+        """``estimate`` of the group's replicates, if it has them."""
         found = self.replicates.get(group)
-        return None if found is None else lambda: draws(found)
+        return None if found is None else lambda: estimate(found, settings)
 
 
 @dataclass(frozen=True)
@@ -218,8 +233,9 @@ def percentiles_from_order(
     settings: IntervalSettings,
 ) -> list[Estimates]:
     """``percentiles`` of every group with order-statistic intervals (the analytic path of
-    :func:`opwatch.stats.scalar.percentile_estimates`); no values for a group without a value
-    (``has_values`` False) or nothing to rank, no interval for a single value."""
+    :func:`opwatch.stats.scalar_percentiles.percentile_estimates`); no values for a group
+    without a value (``has_values`` False) or nothing to rank, no interval for a single
+    value."""
     q = percentiles / 100.0
     names = parameter_names(percentiles)
     results: list[Estimates] = [NONE] * order.sizes.size
