@@ -280,6 +280,8 @@ def _drawn_ranks(
     """(size, rank) of every rank a bootstrapped percentile statistic of the column reads
     (none unless bootstrapped): drawn from the generators its estimate draws them from again."""
     drawn_sizes, drawn_ranks = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    if day.settings.method != "bootstrap":  # percentiles are bootstrapped under it only
+        return drawn_sizes[0], drawn_ranks[0]
     generator = _rank_generator(day, group_keys, metric_name)
     for name, wanted in percentiles.items():
         for group, size in enumerate(sizes.tolist()):
