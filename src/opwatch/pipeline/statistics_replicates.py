@@ -14,6 +14,7 @@ import numpy as np
 
 from opwatch.pipeline.statistics_day import GROUP_COLUMN, DayStatistics
 from opwatch.pipeline.statistics_input import floats, group_bounds
+from opwatch.stats.intervals import AUTO_ANALYTIC_MIN_CLIENTS
 from opwatch.stats.replicates import hash_constants
 from opwatch.stats.scalar_sums import GroupReplicates
 
@@ -22,27 +23,43 @@ Column = tuple[str, str]
 
 
 def read_replicates(
-    day: DayStatistics, table: str, columns: dict[str, Column], groups: list[int]
+    day: DayStatistics,
+    table: str,
+    columns: dict[str, Column],
+    groups: list[int],
+    sizes: np.ndarray,
 ) -> dict[int, GroupReplicates]:
     """The replicate totals of ``groups`` (by group id) for every column of ``columns``
-    (statistics metric name → (metric, aggregation))."""
+    (statistics metric name → (metric, aggregation)); ``sizes`` holds every group's clients.
+    The totals a bootstrap-t needs are added up only if some group has the clients for one
+    (:data:`~opwatch.stats.intervals.AUTO_ANALYTIC_MIN_CLIENTS`): under ``auto``, only
+    smaller groups are bootstrapped, and half the sums are saved."""
     if not groups:
         return {}
     settings = day.settings
+    studentized = bool(np.any(sizes[groups] >= AUTO_ANALYTIC_MIN_CLIENTS))
     query = day.query(
         "statistics_scalar_replicates",
         table,
         keys=day.keys,
         columns=list(columns.values()),
         bootstrap=hash_constants(settings.seed, settings.samples),
+        studentized=studentized,
     )
     data = day.engine.reads.read_columns(query, [*day.parameters, groups])
     group_ids = np.asarray(data[GROUP_COLUMN], dtype=np.int64)
     clients = floats(data["clients"])
     totals = {name: np.nan_to_num(floats(data[f"t{i}"])) for i, name in enumerate(columns)}
     counts = {name: floats(data[f"n{i}"]) for i, name in enumerate(columns)}
-    deviations = {name: np.nan_to_num(floats(data[f"d{i}"])) for i, name in enumerate(columns)}
-    squares = {name: np.nan_to_num(floats(data[f"s{i}"])) for i, name in enumerate(columns)}
+    nothing = np.full(group_ids.size, np.nan)  # no bootstrap-t below its size: not read
+    deviations = {
+        name: np.nan_to_num(floats(data[f"d{i}"])) if studentized else nothing
+        for i, name in enumerate(columns)
+    }
+    squares = {
+        name: np.nan_to_num(floats(data[f"s{i}"])) if studentized else nothing
+        for i, name in enumerate(columns)
+    }
     found = {}
     for start, end in group_bounds(group_ids):
         assert end - start == settings.samples, "every replicate of a group has its row"

@@ -57,7 +57,8 @@ def scalar_statistics(day: DayStatistics) -> None:
     summed = _summed(day, sums, configured, len(group_keys))
     bootstrapped = _bootstrapped(summed, configured)
     if bootstrapped:  # their replicates, then their statistics again
-        replicates = read_replicates(day, table, columns, bootstrapped)
+        sizes = next(iter(sums.values())).moments.clients
+        replicates = read_replicates(day, table, columns, bootstrapped, sizes)
         with_replicates = {
             name: dataclasses.replace(each, replicates=replicates) for name, each in sums.items()
         }
