@@ -23,7 +23,6 @@ from opwatch.pipeline.statistics_input import floats, group_bounds
 from opwatch.pipeline.statistics_replicates import read_replicates
 from opwatch.stats.intervals import Estimates
 from opwatch.stats.registry import BootstrapTotals, ScalarSample, Statistic, statistic
-from opwatch.stats.replicates import client_hashes
 from opwatch.stats.scalar_sums import (
     OrderStatistics,
     RatioSums,
@@ -339,7 +338,7 @@ class _Clients:
         )
         data = day.engine.reads.read_columns(query, [*day.parameters, self.groups])
         self.values = {name: floats(data[f"c{i}"]) for i, name in enumerate(self.columns)}
-        self.hashes = client_hashes(str(each) for each in data["client_id"])
+        self.hashes = np.asarray(data["opwatch_hash"], dtype=np.int64)
         group_ids = np.asarray(data[GROUP_COLUMN])
         for start, end in group_bounds(group_ids):
             self.slices[int(group_ids[start])] = (start, end)
