@@ -14,7 +14,10 @@ process limited to 2 threads, so its peak memory is its own:
 - ``statistics``: the statistics step alone over the tables ``etl`` wrote, a batch of days
   at a time as a backfill does;
 - ``opwatch``: ``opwatch backfill`` of every day, from scratch: ETL + statistics (and the
-  serving copy, run state and ``projects_v1`` a run writes);
+  serving copy, run state and ``projects_v1`` a run writes), within the default
+  ``engine.memory_limit`` (2 GB);
+- ``unbounded``: the same backfill with ``engine.memory_limit`` at 80 % of RAM (DuckDB's own
+  default): what the bound costs in time;
 - ``pandas``: a straightforward pandas implementation of the same two tables, day by day.
 
 Run: ``.venv/bin/python benchmarks/etl.py [--clients N] [--days N] [--skip-pandas]``.
@@ -135,11 +138,15 @@ def prepare(workload: Workload) -> None:
         )
     (workload.folder / "opmon").mkdir(exist_ok=True)
     (workload.folder / "opmon" / f"{SLUG}.toml").write_text(project_toml())
-    (workload.folder / "opwatch.toml").write_text(
+    settings = (
         '[config]\nprojects = "opmon"\n'
         f'[engine]\nresults = "results"\nthreads = {THREADS}\nbatch_days = 7\n'
         f'[tables]\n"mozdata.telemetry.main" = "{workload.main_glob}"\n'
     )
+    (workload.folder / "opwatch.toml").write_text(settings)
+    ram_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+    unbounded = settings.replace("[tables]", f'memory_limit = "{ram_mb * 4 // 5}MB"\n[tables]')
+    (workload.folder / "unbounded.toml").write_text(unbounded)
 
 
 # --- steps, each run in a child process ----------------------------------------------------
@@ -192,7 +199,7 @@ def step_statistics(workload: Workload) -> None:
     run_statistics_only(settings, project, _dates(workload), settings.engine.batch_days)
 
 
-def step_opwatch(workload: Workload) -> None:
+def step_opwatch(workload: Workload, settings: str = "opwatch.toml") -> None:
     """``opwatch backfill`` of every day, from scratch, in this process (its memory counted)."""
     import shutil
 
@@ -201,7 +208,13 @@ def step_opwatch(workload: Workload) -> None:
     shutil.rmtree(workload.folder / "results", ignore_errors=True)
     start, end = _period(workload)
     os.chdir(workload.folder)
-    app(["backfill", "--start", start, "--end", end, "--quiet"], standalone_mode=False)
+    arguments = ["backfill", "--start", start, "--end", end, "--settings", settings, "--quiet"]
+    app(arguments, standalone_mode=False)
+
+
+def step_unbounded(workload: Workload) -> None:
+    """The backfill with DuckDB's own memory limit (80 % of RAM) instead of opwatch's."""
+    step_opwatch(workload, "unbounded.toml")
 
 
 def step_pandas(workload: Workload) -> None:
@@ -245,6 +258,7 @@ STEPS: dict[str, Callable[[Workload], None]] = {
     "etl": step_etl,
     "statistics": step_statistics,
     "opwatch": step_opwatch,
+    "unbounded": step_unbounded,
     "pandas": step_pandas,
 }
 
@@ -320,7 +334,7 @@ def main() -> None:
     Console().print(
         f"data: {generated['rows']['main']:,} pings generated in {generated['seconds']:.0f} s"
     )
-    steps = ["scan", "parse", "etl", "statistics", "opwatch"]
+    steps = ["scan", "parse", "etl", "statistics", "opwatch", "unbounded"]
     steps += [] if arguments.skip_pandas else ["pandas"]
     Console().print(report(workload, steps))
 

@@ -96,3 +96,19 @@ def test_reads_during_a_run_see_whole_partitions(telemetry: GeneratedData, tmp_p
             assert reader.engine.reads.read(count) == expected
             reads += 1
     assert rerun.returncode == 0 and reads > 3
+
+
+def test_a_runs_memory_is_bounded_by_the_setting_and_spills_past_it(
+    four_weeks: GeneratedData, tmp_path: Path
+) -> None:
+    """``engine.memory_limit`` (2 GB unless set) bounds the run's session; a run given far
+    less than its data needs spills and writes exactly what an unbounded one does."""
+    project = load_project(demo_project_path())
+    with open_runner(settings_for(four_weeks, tmp_path / "default")) as runner:
+        [(limit,)] = runner.engine.reads.read("SELECT current_setting('memory_limit')")
+        assert runner.run([project], days(four_weeks)[:7]).ok
+    assert limit == "1.8 GiB"  # DuckDB's spelling of 2 GB
+    small = settings_for(four_weeks, tmp_path / "small", memory_limit="40MB", threads=1)
+    with open_runner(small) as runner:
+        assert runner.run([project], days(four_weeks)[:7]).ok
+    assert all_tables(tmp_path / "small") == all_tables(tmp_path / "default")

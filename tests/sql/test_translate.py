@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -160,3 +161,65 @@ def test_tables_map_to_dataset_dot_table_or_an_override() -> None:
         "SELECT * FROM telemetry_stable.main_v5 AS m JOIN READ_PARQUET('crash/*.parquet') AS c "
         "USING (client_id) JOIN population USING (x)"
     )
+
+
+DAY_RANGE = (
+    "SELECT COUNT(*) FROM days WHERE DATE(DATE(stamp)) BETWEEN "
+    "DATE_SUB(DATE('2026-10-25'), INTERVAL 1 DAY) AND DATE('2026-10-26')"
+)
+"""Rows of 2026-10-24 to 2026-10-26, as the population and segment templates filter them."""
+
+
+@pytest.mark.parametrize("column_type", ["TIMESTAMP", "TIMESTAMPTZ", "DATE", "VARCHAR"])
+def test_day_range_bound_on_the_column_keeps_the_same_rows(column_type: str) -> None:
+    """The bound added for pruning drops no row the DATE test keeps, and keeps none it drops,
+    whatever the column's type, at the edges of the days."""
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    instants = [
+        "2026-10-23 23:59:59.999999",
+        "2026-10-24 00:00:00",
+        "2026-10-25 12:30:00",
+        "2026-10-26 23:59:59.999999",
+        "2026-10-27 00:00:00",
+        None,
+    ]
+    values = ", ".join("(NULL)" if i is None else f"(TIMESTAMP '{i}')" for i in instants)
+    connection.execute(
+        f"CREATE TABLE days AS SELECT CAST(x AS {column_type}) AS stamp FROM (VALUES {values}) v(x)"
+    )
+    translated = translate(DAY_RANGE, "duckdb")
+    assert "TRY_CAST(stamp AS TIMESTAMP) >=" in translated
+    by_date = (
+        "SELECT COUNT(*) FROM days WHERE CAST(stamp AS DATE) BETWEEN '2026-10-24' AND '2026-10-26'"
+    )
+    expected = connection.execute(by_date).fetchone()
+    assert expected == (3,)
+    assert connection.execute(translated).fetchone() == expected
+
+
+def test_day_range_on_a_timestamp_column_reads_only_that_days_parquet(tmp_path: Path) -> None:
+    """The point of the bound: DuckDB's Parquet reader hands over only the days asked for
+    (one file per day here, as the demo data are written), not every day's rows."""
+    connection = duckdb.connect()
+    for day in ("2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27"):
+        connection.execute(
+            f"COPY (SELECT TIMESTAMP '{day}' + to_seconds(i) AS stamp FROM range(1000) r(i)) "
+            f"TO '{tmp_path / day}.parquet'"
+        )
+    connection.execute(f"CREATE VIEW days AS SELECT * FROM read_parquet('{tmp_path}/*.parquet')")
+    one_day = DAY_RANGE.replace("INTERVAL 1 DAY", "INTERVAL 0 DAY").replace("10-26", "10-25")
+
+    def rows_read(sql: str) -> int:
+        plan = connection.execute(f"EXPLAIN ANALYZE {sql}").fetchall()[0][1]
+        scans = re.findall(r"(?:READ_PARQUET|TABLE_SCAN).*?([\d,]+) [Rr]ows", plan, flags=re.S)
+        assert scans, plan
+        return int(scans[0].replace(",", ""))
+
+    assert connection.execute(translate(one_day, "duckdb")).fetchone() == (1000,)
+    by_date = (  # what sqlglot alone makes of the range: DuckDB filters it after the read
+        "SELECT COUNT(*) FROM days WHERE "
+        "CAST(stamp AS DATE) BETWEEN CAST('2026-10-25' AS DATE) AND CAST('2026-10-25' AS DATE)"
+    )
+    assert rows_read(by_date) == 4000
+    assert rows_read(translate(one_day, "duckdb")) == 1000

@@ -20,6 +20,11 @@ from opwatch.config.source import read_toml
 from opwatch.errors import ConfigError
 
 SETTINGS_FILE = "opwatch.toml"
+DEFAULT_RUN_MEMORY = "2GB"
+"""A run's DuckDB memory when the settings name none: a bound set by the settings, not by the
+data (DuckDB's own default, 80 % of RAM, let a 10 M-ping backfill grow to 8.4 GB; at 2 GB it
+peaks near 2.3 GB and spills the rest, docs/etl.md#sizing). Raise it on a machine with memory
+to spare: less spilling."""
 
 
 class ExperimentSettings(BaseModel):
@@ -63,8 +68,9 @@ class EngineSettings(BaseModel):
     )
     threads: int | None = Field(default=None, gt=0, description="Engine threads (default: all).")
     memory_limit: str | None = Field(
-        default=None,
-        description='Engine memory limit of a run, e.g. "8GB" (default: the engine\'s; the '
+        default=DEFAULT_RUN_MEMORY,
+        description='Memory a run\'s DuckDB session may hold, e.g. "8GB" (default '
+        f"{DEFAULT_RUN_MEMORY}; beyond it DuckDB spills to the temporary folder; the "
         "dashboards' reads take serve.memory_limit).",
     )
     batch_days: int = Field(

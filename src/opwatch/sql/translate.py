@@ -8,13 +8,16 @@ make Mozilla's SQL run elsewhere:
 - BigQuery's ``SAFE.`` prefix is dropped where the engine has none, and ``SUBSTR`` positions
   below 1 (which BigQuery reads as 1) are clamped, because DuckDB and Spark count them;
 - table names map to local tables: ``project.dataset.table`` → ``dataset.table`` unless the
-  engine settings map the name elsewhere (another table, a Parquet file).
+  engine settings map the name elsewhere (another table, a Parquet file);
+- on DuckDB, a day range on ``DATE(column)`` also bounds the column itself, so that the Parquet
+  reader skips the row groups (and files) of other days (see :func:`_prunable_date_range`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 import sqlglot
 from sqlglot import exp
@@ -56,6 +59,7 @@ def translate(
         tree = tree.transform(lambda node: _rewrite_udf_call(node, roots={OWN_ROOT}))
     if dialect == "duckdb":
         tree = tree.transform(_array_agg_ignore_nulls_once).transform(_unnest_struct_fields)
+        tree = tree.transform(_prunable_date_range)
     if tables is not None:
         tree = tree.transform(lambda node: _map_table(node, tables))
     return tree.sql(dialect=dialect, identify=dialect in QUOTE_ALL_IDENTIFIERS, pretty=pretty)
@@ -141,6 +145,58 @@ def _unnest_struct_fields(node: exp.Expression) -> exp.Expression:
     recursive = exp.Kwarg(this=exp.var("recursive"), expression=exp.true())
     unnest = exp.Anonymous(this="UNNEST", expressions=[node.expressions[0], recursive])
     return exp.select(unnest).subquery()
+
+
+def _prunable_date_range(node: exp.Expression) -> exp.Expression:
+    """DuckDB: ``DATE(c) BETWEEN DATE('a') AND DATE('b')`` → the same ``AND c >= a AND c < b+1``.
+
+    DuckDB skips Parquet row groups by a column's min/max only for a filter on the column
+    itself, not on ``CAST(c AS DATE)``: without the bound a day's query reads every day's
+    histograms (a 2.5 M-ping, 14-day input: 2.2 s of scan for one day instead of 0.4 s). The
+    bound goes through ``TRY_CAST(c AS TIMESTAMP)``, which DuckDB drops for a TIMESTAMP column
+    (so the filter reaches the reader) and which keeps a DATE, TIMESTAMPTZ or string column's
+    rows exactly as the ``DATE`` test does (both read a time zone's day the same way).
+    """
+    if not isinstance(node, exp.Between):
+        return node
+    column = _dated_column(node.this)
+    low, high = _literal_day(node.args.get("low")), _literal_day(node.args.get("high"))
+    if column is None or low is None or high is None:
+        return node
+    stamp = exp.TryCast(this=column.copy(), to=exp.DataType.build("TIMESTAMP"))
+    after = exp.GTE(this=stamp, expression=_timestamp(low))
+    before = exp.LT(this=stamp.copy(), expression=_timestamp(high + timedelta(days=1)))
+    return exp.paren(exp.and_(node.copy(), after, before), copy=False)
+
+
+def _dated_column(node: exp.Expression) -> exp.Column | None:
+    """The column under ``DATE(...)`` (nested any number of times), or None."""
+    if not isinstance(node, exp.Date):
+        return None
+    while isinstance(node, exp.Date):
+        node = node.this
+    return node if isinstance(node, exp.Column) else None
+
+
+def _literal_day(node: exp.Expression | None) -> date | None:
+    """The day of ``DATE('YYYY-MM-DD')`` or of ``DATE_SUB(DATE('YYYY-MM-DD'), INTERVAL n DAY)``."""
+    if isinstance(node, exp.DateSub):
+        day, unit, days = _literal_day(node.this), node.args.get("unit"), node.expression
+        if day is None or unit is None or unit.name.upper() != "DAY":
+            return None
+        if not (isinstance(days, exp.Literal) and days.name.isdigit()):
+            return None
+        return day - timedelta(days=int(days.name))
+    if isinstance(node, exp.Date) and isinstance(node.this, exp.Literal) and node.this.is_string:
+        try:
+            return date.fromisoformat(node.this.name)
+        except ValueError:
+            return None
+    return None
+
+
+def _timestamp(day: date) -> exp.Expression:
+    return exp.cast(exp.Literal.string(day.isoformat()), "TIMESTAMP")
 
 
 def _clamp_substring_start(node: exp.Expression) -> exp.Expression:

@@ -14,7 +14,11 @@ WITH population_rows AS (
     FROM telemetry_stable.main_v5
   )
   WHERE
-    CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+    (
+      CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+      AND TRY_CAST(submission_date AS TIMESTAMP) >= CAST('2024-03-10' AS TIMESTAMP)
+      AND TRY_CAST(submission_date AS TIMESTAMP) < CAST('2024-03-11' AS TIMESTAMP)
+    )
     AND normalized_channel = 'release'
   GROUP BY
     1,
@@ -79,7 +83,11 @@ WITH population_rows AS (
     ON CAST(submission_date AS DATE) = _opwatch_submission_date
     AND client_id = _opwatch_client_id
   WHERE
-    CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+    (
+      CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+      AND TRY_CAST(submission_date AS TIMESTAMP) >= CAST('2024-03-10' AS TIMESTAMP)
+      AND TRY_CAST(submission_date AS TIMESTAMP) < CAST('2024-03-11' AS TIMESTAMP)
+    )
   GROUP BY
     1,
     2,
@@ -115,7 +123,11 @@ WITH population_rows AS (
     ON CAST(submission_date AS DATE) = _opwatch_submission_date
     AND client_id = _opwatch_client_id
   WHERE
-    CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+    (
+      CAST(submission_date AS DATE) BETWEEN CAST('2024-03-10' AS DATE) AND CAST('2024-03-10' AS DATE)
+      AND TRY_CAST(submission_date AS TIMESTAMP) >= CAST('2024-03-10' AS TIMESTAMP)
+      AND TRY_CAST(submission_date AS TIMESTAMP) < CAST('2024-03-11' AS TIMESTAMP)
+    )
   GROUP BY
     1,
     2,
