@@ -132,6 +132,16 @@ def test_demo_generates_runs_and_summarizes(tmp_path: Path) -> None:
     assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused
 
 
+def test_demo_alone_generates_only_the_tables_its_project_reads(tmp_path: Path) -> None:
+    result = opwatch("demo", "--clients", "40", "--days", "3", "--no-serve", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    data = tmp_path / "opwatch-demo" / "data"
+    assert sorted(p.name for p in data.iterdir()) == ["crash", "main"]
+    assert "in 2 tables" in result.stdout
+    again = opwatch("demo", "--clients", "40", "--days", "3", "--no-serve", cwd=tmp_path)
+    assert again.returncode == 0 and "generating" not in again.stderr  # same spec: data reused
+
+
 def test_running_on_an_engine_that_only_renders_is_refused_up_front(
     installation: Path, tmp_path: Path
 ) -> None:

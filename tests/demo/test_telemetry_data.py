@@ -20,7 +20,7 @@ from opwatch.demo.telemetry.glean_probes import (
     GleanDistribution,
 )
 from opwatch.demo.telemetry.render import macro, statements
-from opwatch.demo.telemetry.tables import TABLE_NAMES, selected_tables
+from opwatch.demo.telemetry.tables import TABLE_NAMES, selected_tables, tables_named
 from tests.demo.conftest import rows
 
 SMALL = DemoSpec(clients=200, days=3)
@@ -60,6 +60,21 @@ def test_tables_map_config_names_to_files(tmp_path: Path) -> None:
 def test_unknown_table_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown demo table 'mian'"):
         selected_tables(frozenset({"mian"}))
+
+
+def test_config_table_names_select_the_files_behind_them() -> None:
+    """Either project's name and the dataset-only one map to a table; one name the generator
+    does not write means all are generated."""
+    assert tables_named(
+        [
+            "moz-fx-data-shared-prod.telemetry_stable.main_v5",
+            "telemetry.crash",
+            "mozdata.telemetry.main_1pct",
+        ]
+    ) == frozenset({"main", "crash"})
+    assert tables_named(["mozdata.fenix.baseline"]) == frozenset({"fenix_baseline"})
+    assert tables_named(["mozdata.telemetry.main", "mozdata.telemetry.not_generated"]) is None
+    assert tables_named([]) == frozenset()
 
 
 def test_restricted_probes_are_the_only_columns(tmp_path: Path) -> None:

@@ -73,12 +73,19 @@ def demo(
     from opwatch.config import load_project
     from opwatch.demo.telemetry import DemoSpec
     from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS, corpus_experiments
+    from opwatch.demo.telemetry.tables import tables_named
     from opwatch.pipeline import open_runner
 
     configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
-    spec = DemoSpec(clients=clients, days=days, seed=seed, experiments=experiments)
+    spec = DemoSpec(
+        clients=clients,
+        days=days,
+        seed=seed,
+        experiments=experiments,
+        tables=tables_named(_tables_read(projects)),
+    )
     data, fresh = _data(spec, folder)
     settings = _write_installation(folder, data)
     all_days = [data.start_date + timedelta(days=n) for n in range(spec.days)]
@@ -115,13 +122,34 @@ def _corpus_projects(corpus: Path | None) -> list[Project]:
     ]
 
 
+def _tables_read(projects: list[Project]) -> set[str]:
+    """The tables the projects' data sources and segments read (only those are generated:
+    the demo project alone needs two of the fourteen)."""
+    from sqlglot import exp, parse_one
+
+    sources = [
+        source.from_expression for project in projects for source in project.data_sources.values()
+    ]
+    sources += [
+        source.from_expression
+        for project in projects
+        for source in project.segment_data_sources.values()
+    ]
+    return {
+        ".".join(part.name for part in table.parts)
+        for sql in sources
+        for table in parse_one(f"SELECT * FROM {sql}", read="bigquery").find_all(exp.Table)
+        if table.args.get("db")
+    }
+
+
 def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
     """The generated data, and whether it is new: reused when the folder holds data of the
     same spec (generation is deterministic), else generated afresh."""
     from opwatch.demo.telemetry import generate
 
     spec_file = folder / SPEC_FILE
-    wanted = json.dumps(asdict(spec), default=str, sort_keys=True)
+    wanted = json.dumps(asdict(spec), default=_json_value, sort_keys=True)
     if spec_file.is_file():
         recorded = json.loads(spec_file.read_text())
         if recorded.get("spec") == wanted:
@@ -137,6 +165,11 @@ def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:
         data = generate(spec, data_folder, progress=report)
     spec_file.write_text(json.dumps({"spec": wanted, "data": asdict(data)}, default=str))
     return data, True
+
+
+def _json_value(value: Any) -> Any:
+    """Sets as sorted lists (their order would change between processes), else text."""
+    return sorted(value) if isinstance(value, (set, frozenset)) else str(value)
 
 
 def _generated_data(recorded: dict[str, Any]) -> GeneratedData:

@@ -140,7 +140,10 @@ class Rows:
             self.numbers.setdefault(name, []).append(numbers)
 
     def _label(self, name: str) -> _LabelColumn:
-        return self.labels.setdefault(name, _LabelColumn())
+        column = self.labels.get(name)  # not setdefault: it would build a column per call
+        if column is None:
+            column = self.labels[name] = _LabelColumn()
+        return column
 
     def table(self) -> pa.Table:
         """The rows, then the packed rows, as an Arrow table (NaN written as NULL; the schema

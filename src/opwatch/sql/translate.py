@@ -15,7 +15,7 @@ make Mozilla's SQL run elsewhere:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -52,16 +52,17 @@ def translate(
 ) -> str:
     """``sql`` (BigQuery) in ``dialect``, with UDFs, SAFE calls and tables rewritten."""
     tree = sqlglot.parse_one(sql, read=READ_DIALECT)
+    rewrites: list[Callable[[exp.Expression], exp.Expression]] = []
     if dialect != READ_DIALECT:
-        tree = tree.transform(_rewrite_udf_call).transform(_drop_safe_prefix)
-        tree = tree.transform(_clamp_substring_start)
+        rewrites += [_rewrite_udf_call, _drop_safe_prefix, _clamp_substring_start]
     else:
-        tree = tree.transform(lambda node: _rewrite_udf_call(node, roots={OWN_ROOT}))
+        rewrites.append(lambda node: _rewrite_udf_call(node, roots={OWN_ROOT}))
     if dialect == "duckdb":
-        tree = tree.transform(_array_agg_ignore_nulls_once).transform(_unnest_struct_fields)
-        tree = tree.transform(_prunable_date_range)
+        rewrites += [_array_agg_ignore_nulls_once, _unnest_struct_fields, _prunable_date_range]
     if tables is not None:
-        tree = tree.transform(lambda node: _map_table(node, tables))
+        rewrites.append(lambda node: _map_table(node, tables))
+    for rewrite in rewrites:  # in place: the tree is ours, and a copy per pass was a deep copy
+        tree = tree.transform(rewrite, copy=False)
     return tree.sql(dialect=dialect, identify=dialect in QUOTE_ALL_IDENTIFIERS, pretty=pretty)
 
 
@@ -112,7 +113,8 @@ def _dotted_names(node: exp.Expression) -> list[str] | None:
 def _drop_safe_prefix(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.SafeFunc):
         inner: exp.Expression = node.this
-        return inner.transform(_drop_safe_prefix)  # sqlglot skips a replaced node's children
+        # the outer pass does not visit a replaced node's children: rewrite them here
+        return inner.transform(_drop_safe_prefix, copy=False)
     return node
 
 

@@ -9,6 +9,7 @@ tables are the whole table here; configs filter what they need).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 DESKTOP, FENIX, FIREFOX_IOS = "desktop", "fenix", "firefox_ios"
@@ -83,3 +84,21 @@ def selected_tables(names: frozenset[str] | None) -> tuple[Table, ...]:
             f"unknown demo table {unknown[0]!r}; known tables: {', '.join(sorted(TABLE_NAMES))}"
         )
     return tuple(table for table in TABLES if table.name in names)
+
+
+def tables_named(names: Iterable[str]) -> frozenset[str] | None:
+    """The physical tables behind config table names (``project.dataset.table``, or
+    ``dataset.table``); None when one of them is not a generated table, so that everything is
+    generated for a config the generator does not know."""
+    by_name = {
+        ".".join(name.split(".")[-2:]): table.name
+        for table in TABLES
+        for name in table.config_names
+    }
+    found = set()
+    for name in names:
+        physical = by_name.get(".".join(name.split(".")[-2:]))
+        if physical is None:
+            return None
+        found.add(physical)
+    return frozenset(found)
