@@ -12,7 +12,12 @@ import pytest
 
 from opwatch.demo.telemetry import DemoSpec, GeneratedData, PlantedEffects, generate
 from opwatch.demo.telemetry.buckets import Layout, functional_keys
-from opwatch.demo.telemetry.desktop_probes import HISTOGRAMS, PARENT, HistogramProbe
+from opwatch.demo.telemetry.desktop_probes import (
+    HISTOGRAMS,
+    PARENT,
+    HistogramProbe,
+    probes_named_in,
+)
 from opwatch.demo.telemetry.glean_probes import (
     FENIX_DISTRIBUTIONS,
     MEMORY,
@@ -75,6 +80,41 @@ def test_config_table_names_select_the_files_behind_them() -> None:
     assert tables_named(["mozdata.fenix.baseline"]) == frozenset({"fenix_baseline"})
     assert tables_named(["mozdata.telemetry.main", "mozdata.telemetry.not_generated"]) is None
     assert tables_named([]) == frozenset()
+
+
+def test_probes_named_in_sql_are_whole_words_of_the_catalog() -> None:
+    sql = (
+        "SUM(payload.processes.parent.scalars.browser_engagement_total_uri_count), "
+        "mozfun.hist.extract(payload.histograms.gc_ms), payload.histograms.gc_ms_content_x"
+    )
+    assert probes_named_in(sql) == (("gc_ms",), ("browser_engagement_total_uri_count",))
+    assert probes_named_in("COUNT(*)") == ((), ())
+
+
+def test_leaving_probes_out_changes_none_of_those_generated(tmp_path: Path) -> None:
+    """Each probe is drawn from hashes of its own name: the demo generates only what its
+    projects read, and those columns are what the whole catalog would have given them."""
+    whole = generate(DemoSpec(clients=80, days=2, tables=frozenset({"main"})), tmp_path / "all")
+    spec = DemoSpec(
+        clients=80,
+        days=2,
+        tables=frozenset({"main"}),
+        main_histograms=("gc_ms",),
+        main_scalars=("browser_engagement_unique_domains_count",),
+    )
+    some = generate(spec, tmp_path / "some")
+    columns = (
+        "client_id, submission_timestamp, payload.histograms.gc_ms, "
+        "payload.processes.content.histograms.gc_ms AS content_gc_ms, "
+        "payload.processes.parent.scalars.browser_engagement_unique_domains_count AS domains"
+    )
+
+    def read(data: GeneratedData) -> list[tuple[object, ...]]:
+        path = Path(data.folder) / "main" / "*.parquet"
+        return duckdb.sql(f"SELECT {columns} FROM '{path}' ORDER BY ALL").fetchall()
+
+    assert read(some) == read(whole) and len(read(whole)) > 80
+    assert any(row[2] is not None for row in read(whole))
 
 
 def test_restricted_probes_are_the_only_columns(tmp_path: Path) -> None:

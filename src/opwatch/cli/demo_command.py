@@ -73,18 +73,22 @@ def demo(
     from opwatch.config import load_project
     from opwatch.demo.telemetry import DemoSpec
     from opwatch.demo.telemetry.corpus import SUPPORTED_PROJECTS, corpus_experiments
+    from opwatch.demo.telemetry.desktop_probes import probes_named_in
     from opwatch.demo.telemetry.tables import tables_named
     from opwatch.pipeline import open_runner
 
     configure_logging(quiet=not verbose)
     projects = [load_project(demo_project_path()), *_corpus_projects(corpus)]
     experiments = corpus_experiments(SUPPORTED_PROJECTS if corpus else ())
+    histograms, scalars = probes_named_in(_sql_of(projects))
     spec = DemoSpec(
         clients=clients,
         days=days,
         seed=seed,
         experiments=experiments,
         tables=tables_named(_tables_read(projects)),
+        main_histograms=histograms,
+        main_scalars=scalars,
     )
     data, fresh = _data(spec, folder)
     settings = _write_installation(folder, data)
@@ -141,6 +145,17 @@ def _tables_read(projects: list[Project]) -> set[str]:
         for table in parse_one(f"SELECT * FROM {sql}", read="bigquery").find_all(exp.Table)
         if table.args.get("db")
     }
+
+
+def _sql_of(projects: list[Project]) -> str:
+    """Every SQL snippet of the projects: what they can read of the generated tables."""
+    snippets = [metric.select_expression for project in projects for metric in project.metrics]
+    for project in projects:
+        snippets += [dimension.select_expression for dimension in project.dimensions.values()]
+        snippets += [segment.select_expression for segment in project.segments.values()]
+        snippets += [source.from_expression for source in project.data_sources.values()]
+        snippets += [source.from_expression for source in project.segment_data_sources.values()]
+    return "\n".join(snippets)
 
 
 def _data(spec: DemoSpec, folder: Path) -> tuple[GeneratedData, bool]:

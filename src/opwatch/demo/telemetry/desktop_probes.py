@@ -12,6 +12,7 @@ Effects name which planted change moves a probe: ``gc`` (the regressing branch's
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from opwatch.demo.telemetry.buckets import Layout
@@ -185,3 +186,14 @@ def select_scalars(names: tuple[str, ...] | None) -> tuple[ScalarProbe, ...]:
         return SCALARS
     known = {probe.name: probe for probe in SCALARS}
     return tuple(known.get(name) or ScalarProbe(name, LN(2, 1.0)) for name in dict.fromkeys(names))
+
+
+def probes_named_in(sql: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The histograms and scalars of the catalog whose names ``sql`` mentions, in catalog
+    order: what a set of configs can read of the main ping (each probe is drawn from hashes
+    of its own name, so leaving the others out changes none of these)."""
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql))
+    return (
+        tuple(probe.name for probe in HISTOGRAMS if probe.name in words),
+        tuple(probe.name for probe in SCALARS if probe.name in words),
+    )
