@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -15,6 +16,9 @@ from sqlglot import exp
 from opwatch.config import Project, validate_paths
 from opwatch.engines.compat import compat_function_names
 from opwatch.sql import TableMap, translate
+from opwatch.sql.plan import plan_run
+from opwatch.sql.render import render_run
+from opwatch.sql.translate import _translated
 from tests.conftest import CORPUS
 
 
@@ -223,3 +227,38 @@ def test_day_range_on_a_timestamp_column_reads_only_that_days_parquet(tmp_path: 
     )
     assert rows_read(by_date) == 4000
     assert rows_read(translate(one_day, "duckdb")) == 1000
+
+
+def test_a_translation_kept_for_other_days_equals_a_fresh_one() -> None:
+    """Queries are translated with their days moved to one anchor day and moved back: the
+    result must be what translating the query itself gives, for days of every kind (a range
+    with a window, a timestamp, a fixed day from a config, a day-shaped non-day)."""
+
+    def query(day: str) -> str:
+        return (
+            f"SELECT '2026-13-45' AS label, DATE('2021-01-01') AS launch FROM days WHERE "
+            f"DATE(stamp) BETWEEN DATE_SUB(DATE('{day}'), INTERVAL 13 DAY) AND DATE('{day}') "
+            f"AND stamp < TIMESTAMP('{day} 12:00:00')"
+        )
+
+    first = translate(query("2026-10-20"), "duckdb")
+    second = translate(query("2026-11-02"), "duckdb")
+    assert "2026-10-21" in first and "2026-11-03" in second  # the exclusive upper bounds
+    assert second == first.replace("2026-10-21", "2026-11-03").replace(
+        "2026-10-20", "2026-11-02"
+    ).replace("2026-10-07", "2026-10-20")
+    assert "'2021-01-01'" in second and "'2026-13-45'" in second
+    assert translate(query("0001-01-01"), "duckdb").count("0001-01-01") >= 2
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "spark", "bigquery"])
+def test_a_corpus_projects_queries_for_two_days_are_those_translated_afresh(
+    dialect: str,
+) -> None:
+    projects = [p for p in corpus_projects() if p.xaxis == "build_id"][:3]
+    assert projects
+    for project in projects:
+        for day in (date(2026, 10, 20), date(2026, 10, 21)):
+            kept = render_run(plan_run(project, [day]), dialect)
+            _translated.cache_clear()
+            assert render_run(plan_run(project, [day]), dialect) == kept

@@ -15,9 +15,11 @@ make Mozilla's SQL run elsewhere:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
 import sqlglot
 from sqlglot import exp
@@ -50,7 +52,75 @@ class TableMap:
 def translate(
     sql: str, dialect: str, tables: TableMap | None = None, *, pretty: bool = False
 ) -> str:
-    """``sql`` (BigQuery) in ``dialect``, with UDFs, SAFE calls and tables rewritten."""
+    """``sql`` (BigQuery) in ``dialect``, with UDFs, SAFE calls and tables rewritten.
+
+    A project's queries differ from day to day only by their dates, and parsing them was most
+    of a run's planning (the fission project's: 0.09 s a day, 0.006 s with the translation
+    kept). So the dates are moved to a fixed day before translating, the translation of that
+    text is kept, and its dates are moved back: every date a rewrite writes is one of the
+    input's moved by whole days (:func:`_prunable_date_range`), so moving all of them commutes
+    with translating.
+    """
+    table_key = _table_key(tables)
+    offset = _day_offset(sql)
+    moved = None if offset is None else _moved_days(sql, -offset)
+    if offset is not None and moved is not None:
+        back = _moved_days(_translated(moved, dialect, table_key, pretty), offset)
+        if back is not None:  # None: a day near the calendar's ends
+            return back
+    return _translated(sql, dialect, table_key, pretty)
+
+
+ISO_DAY = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+"""A day as SQL literals write it, wherever it stands (``'2026-10-20'``, ``'2026-10-20 00:00'``)."""
+ANCHOR_DAY = date(2000, 1, 3)
+"""Where a query's first day is moved before translating (any fixed day would do)."""
+
+
+def _day_offset(sql: str) -> timedelta | None:
+    """How far the first real day of ``sql`` is from :data:`ANCHOR_DAY` (None: no day)."""
+    for match in ISO_DAY.finditer(sql):
+        day = _day(match)
+        if day is not None:
+            return day - ANCHOR_DAY
+    return None
+
+
+def _moved_days(sql: str, offset: timedelta) -> str | None:
+    """``sql`` with every real day moved by ``offset`` (None when one would leave the
+    calendar); strings shaped like days that are not days stay as they are."""
+
+    def move(match: re.Match[str]) -> str:
+        day = _day(match)
+        return match.group(0) if day is None else (day + offset).isoformat()
+
+    try:
+        return ISO_DAY.sub(move, sql)
+    except OverflowError:
+        return None
+
+
+def _day(match: re.Match[str]) -> date | None:
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _table_key(tables: TableMap | None) -> tuple[tuple[tuple[str, str], ...], bool] | None:
+    if tables is None:
+        return None
+    return tuple(sorted(tables.overrides.items())), tables.keep_project
+
+
+@lru_cache(maxsize=256)
+def _translated(
+    sql: str,
+    dialect: str,
+    table_key: tuple[tuple[tuple[str, str], ...], bool] | None,
+    pretty: bool,
+) -> str:
+    tables = None if table_key is None else TableMap(dict(table_key[0]), table_key[1])
     tree = sqlglot.parse_one(sql, read=READ_DIALECT)
     rewrites: list[Callable[[exp.Expression], exp.Expression]] = []
     if dialect != READ_DIALECT:
@@ -164,7 +234,7 @@ def _prunable_date_range(node: exp.Expression) -> exp.Expression:
         return node
     column = _dated_column(node.this)
     low, high = _literal_day(node.args.get("low")), _literal_day(node.args.get("high"))
-    if column is None or low is None or high is None:
+    if column is None or low is None or high is None or high == date.max:
         return node
     stamp = exp.TryCast(this=column.copy(), to=exp.DataType.build("TIMESTAMP"))
     after = exp.GTE(this=stamp, expression=_timestamp(low))
@@ -189,7 +259,10 @@ def _literal_day(node: exp.Expression | None) -> date | None:
             return None
         if not (isinstance(days, exp.Literal) and days.name.isdigit()):
             return None
-        return day - timedelta(days=int(days.name))
+        try:
+            return day - timedelta(days=int(days.name))
+        except OverflowError:
+            return None
     if isinstance(node, exp.Date) and isinstance(node.this, exp.Literal) and node.this.is_string:
         try:
             return date.fromisoformat(node.this.name)
